@@ -1,0 +1,2 @@
+#include <tempfile/tempfile.hpp>
+int main() { return 0; }

@@ -1,0 +1,43 @@
+// The creation core: every temporary file and directory of the library is made here.
+#pragma once
+
+#include <filesystem>
+#include <system_error>
+
+#include "platform/platform.hpp"
+#include "tempfile/options.hpp"
+
+namespace tempfile::detail {
+
+enum class entry_kind { file, directory, name_only };
+
+struct created_entry {
+  platform::handle fd = platform::invalid_handle;  // files only
+  std::filesystem::path path;                      // absolute
+};
+
+/// How many names are tried before giving up with EEXIST.
+inline constexpr unsigned kMaxAttempts = 1000;
+
+/// opts.mode, or 0600 for files and 0700 for directories.
+unsigned entry_mode(const options& opts, entry_kind kind) noexcept;
+
+/// The absolute directory `opts` asks for: opts.dir, or gettempdir() when it is empty.
+std::filesystem::path resolve_directory(const options& opts);
+
+/// Makes a new entry named prefix + random + suffix in the absolute directory `dir`, retrying
+/// with new names on EEXIST. Does not validate `opts`. On failure sets `ec` (EEXIST when every
+/// attempt collided) and returns an empty entry.
+created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
+                        std::error_code& ec);
+
+/// validate(opts), resolve_directory(opts), create_in(); throws filesystem_error naming the
+/// directory ("cannot create temporary file in '<dir>'").
+created_entry create_entry(const options& opts, entry_kind kind);
+
+/// An open file with no name in the directory of `opts`: O_TMPFILE, or, where the file system
+/// refuses it, a named file unlinked at once. `linkable` keeps the O_TMPFILE file linkable.
+/// Returns the descriptor; `dir_out` receives the absolute directory. Throws like create_entry().
+platform::handle create_unnamed(const options& opts, bool linkable, std::filesystem::path& dir_out);
+
+}  // namespace tempfile::detail

@@ -1,0 +1,131 @@
+// The state behind tempfile::file: one buffer (file_buf) shared by the member functions and
+// stream(), and what closing and destruction must do.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <streambuf>
+
+#include "platform/platform.hpp"
+#include "tempfile/file.hpp"
+#include "tempfile/options.hpp"
+
+namespace tempfile::detail {
+
+/// A read/write stream buffer over either a descriptor or, for a spooled file, memory.
+///
+/// Descriptor mode uses pread/pwrite at a position it tracks itself, so seeking costs no system
+/// call. The buffer is either reading (get area), writing (put area) or idle, like basic_filebuf.
+/// Memory mode keeps the whole content in one geometrically grown block and makes no system call
+/// until it rolls over to an anonymous file.
+class file_buf final : public std::streambuf {
+ public:
+  file_buf() = default;
+  file_buf(const file_buf&) = delete;
+  file_buf& operator=(const file_buf&) = delete;
+  ~file_buf() override = default;
+
+  /// Descriptor mode over `fd`; `name` (a file) or `dir` (an unnamed file's directory) words
+  /// error messages.
+  void attach(platform::handle fd, const std::filesystem::path* name,
+              const std::filesystem::path* dir) noexcept;
+  /// Memory mode: content stays here until a write passes opts.max_size (if non-zero), or
+  /// rollover(); then it moves to an anonymous file in opts.dir.
+  void start_spooled(const options& opts);
+
+  [[nodiscard]] bool in_memory() const noexcept { return in_memory_; }
+  [[nodiscard]] platform::handle fd() const noexcept { return fd_; }
+  /// Moves memory content to an anonymous file, keeping the position; no-op in descriptor mode.
+  void rollover();
+
+  [[nodiscard]] std::int64_t position();
+  void seek_to(std::int64_t position);
+  [[nodiscard]] std::int64_t file_size();
+  void truncate_to(std::int64_t size);
+  /// Writes pending bytes to the OS (nothing in memory mode).
+  void flush_pending();
+  /// Flushes, puts the descriptor's offset at the position and returns it; the offset is read
+  /// back before the next operation, since the caller may move it.
+  platform::handle hand_out();
+  /// Forgets the descriptor and frees memory; pending bytes must already be flushed.
+  void detach() noexcept;
+
+ protected:
+  int_type overflow(int_type c) override;
+  int_type underflow() override;
+  std::streamsize xsputn(const char_type* s, std::streamsize n) override;
+  std::streamsize xsgetn(char_type* s, std::streamsize n) override;
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override;
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override;
+  int sync() override;
+
+ private:
+  enum class state { idle, reading, writing };
+
+  [[noreturn]] void fail(const char* verb, std::error_code ec) const;
+  void learn_offset();
+  void to_idle();
+  void ensure_buffer();
+  bool fill();
+  // Memory mode helpers.
+  std::size_t memory_limit() const noexcept;
+  void reserve_memory(std::size_t capacity);
+  void memory_write_at(std::size_t position, const char* s, std::size_t n);
+
+  platform::handle fd_ = platform::invalid_handle;
+  const std::filesystem::path* name_ = nullptr;
+  const std::filesystem::path* dir_ = nullptr;
+  state state_ = state::idle;
+  // Descriptor mode: file offset of the buffer's first byte (reading, writing) or the position
+  // (idle). Memory mode: the position when idle or writing; 0 when reading (eback is the start).
+  std::int64_t base_ = 0;
+  bool offset_unknown_ = false;
+  std::unique_ptr<char[]> buffer_;
+  // Memory mode.
+  bool in_memory_ = false;
+  std::unique_ptr<char[]> memory_;
+  std::size_t memory_capacity_ = 0;
+  std::size_t memory_size_ = 0;
+  std::size_t max_size_ = 0;
+  std::unique_ptr<options> spool_options_;
+  std::filesystem::path spool_dir_;
+};
+
+/// Everything a tempfile::file owns.
+struct file_state {
+  file_buf buf;
+  std::unique_ptr<std::iostream> stream;
+  std::filesystem::path path;  // named kinds: the file's absolute path
+  std::filesystem::path dir;   // unnamed kinds: the directory, for messages
+  std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
+  bool closed = false;
+  bool armed = false;            // the file at `path` is ours to delete
+  bool delete_on_close = true;   // close() (not just destruction) deletes an armed file
+  bool deleted = false;          // close() deleted it
+  std::optional<platform::file_identity> identity;  // recorded when close() leaves the file
+
+  file_state() = default;
+  file_state(const file_state&) = delete;
+  file_state& operator=(const file_state&) = delete;
+  ~file_state();
+
+  /// Takes ownership of `fd` (descriptor mode).
+  void adopt(platform::handle fd) noexcept;
+  /// True when this process (not a fork()ed child) made the file.
+  [[nodiscard]] bool owned_by_this_process() const noexcept;
+  /// Flushes, closes the descriptor and, when armed and delete_on_close, deletes the file.
+  /// Idempotent; throws the first failure after doing all it can.
+  void close();
+  /// Deletes the file at `path` if armed and ours; ENOENT (someone deleted it) is not an error.
+  void remove_if_armed(std::error_code& ec) noexcept;
+};
+
+/// The library's own access to a file's state.
+struct file_access {
+  static file make(std::unique_ptr<file_state> state) noexcept { return file(std::move(state)); }
+};
+
+}  // namespace tempfile::detail

@@ -1,0 +1,105 @@
+#include "tempfile/named_temporary_file.hpp"
+
+#include <stdexcept>
+
+#include "create.hpp"
+#include "error.hpp"
+#include "file_state.hpp"
+
+namespace tempfile {
+
+namespace {
+
+std::unique_ptr<detail::file_state> make_named(const options& opts) {
+  detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
+  auto state = std::make_unique<detail::file_state>();
+  state->path = std::move(entry.path);
+  state->armed = !opts.keep;
+  state->delete_on_close = opts.delete_on_close;
+  state->adopt(entry.fd);
+  return state;
+}
+
+const std::filesystem::path& empty_path() noexcept {
+  static const std::filesystem::path empty;
+  return empty;
+}
+
+detail::file_state& named_state(detail::file_state* s, const char* operation) {
+  if (s == nullptr) {
+    throw std::logic_error(std::string("tempfile: ") + operation + " on a moved-from file");
+  }
+  if (s->deleted) {
+    throw std::logic_error(std::string("tempfile: ") + operation +
+                           " after close() deleted the file");
+  }
+  return *s;
+}
+
+std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(p, ec);
+  if (ec) detail::throw_error("make absolute", p, ec);
+  return abs;
+}
+
+void persist_impl(detail::file_state& s, const std::filesystem::path& target, bool replace) {
+  std::filesystem::path to = absolute_or_throw(target);
+  std::error_code ec;
+  detail::platform::rename(s.path, to, replace, ec);
+  if (ec) detail::throw_error("persist", s.path, to, ec);
+  // Only now, after the rename succeeded, does the object change.
+  s.path = std::move(to);
+  s.armed = false;
+}
+
+}  // namespace
+
+named_temporary_file::named_temporary_file(const options& opts) : file(make_named(opts)) {}
+
+const std::filesystem::path& named_temporary_file::path() const noexcept {
+  return state() != nullptr ? state()->path : empty_path();
+}
+
+std::filesystem::path named_temporary_file::keep() {
+  detail::file_state& s = named_state(state(), "keep");
+  s.armed = false;
+  return s.path;
+}
+
+void named_temporary_file::persist(const std::filesystem::path& target) {
+  persist_impl(named_state(state(), "persist"), target, true);
+}
+
+void named_temporary_file::persist_noclobber(const std::filesystem::path& target) {
+  persist_impl(named_state(state(), "persist_noclobber"), target, false);
+}
+
+file named_temporary_file::reopen() const {
+  const detail::file_state& s = named_state(state(), "reopen");
+  std::error_code ec;
+  detail::platform::file_identity expected;
+  if (!s.closed) {
+    const detail::platform::file_status st = detail::platform::status(s.buf.fd(), ec);
+    if (ec) detail::throw_error("reopen", s.path, ec);
+    expected = st.id;
+  } else if (s.identity) {
+    expected = *s.identity;
+  } else {
+    throw std::logic_error("tempfile: reopen of a closed file whose identity is unknown");
+  }
+  const detail::platform::handle fd = detail::platform::open_file(s.path, ec);
+  if (ec) detail::throw_error("reopen", s.path, ec);
+  const detail::platform::file_status st = detail::platform::status(fd, ec);
+  if (ec || st.id != expected) {
+    std::error_code ignored;
+    detail::platform::close(fd, ignored);
+    detail::throw_error("reopen", s.path, ec ? ec : detail::platform::stale_error());
+  }
+  auto state = std::make_unique<detail::file_state>();
+  state->path = s.path;
+  state->adopt(fd);
+  return detail::file_access::make(std::move(state));
+}
+
+}  // namespace tempfile

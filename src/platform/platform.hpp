@@ -1,0 +1,106 @@
+// The internal contract between the library and the operating system.
+//
+// Only src/platform/*.cpp include OS headers. Everything here is noexcept and reports failure
+// through a std::error_code, so the callers above decide what is an error and how to word it.
+// EINTR is retried and short reads/writes are completed here, once, for the whole library.
+// The contract is OS-neutral: a Windows implementation would sit beside posix.cpp and linux.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <system_error>
+
+namespace tempfile::detail::platform {
+
+/// An open file or directory: a descriptor on POSIX.
+using handle = int;
+inline constexpr handle invalid_handle = -1;
+
+/// What identifies a file on one machine (device and inode on POSIX).
+struct file_identity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  friend bool operator==(const file_identity&, const file_identity&) = default;
+};
+
+struct file_status {
+  file_identity id;
+  std::int64_t size = 0;
+  unsigned mode = 0;  // permission bits only
+  bool is_directory = false;
+  bool is_regular = false;
+  bool is_symlink = false;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
+// --- process ------------------------------------------------------------------------------------
+
+/// Changes in every fork()ed child (a counter bumped by an atfork handler); costs no system call.
+std::uint64_t fork_generation() noexcept;
+
+/// Fills `out` from the OS's cryptographic random source (getrandom, or getentropy).
+void random_bytes(void* out, std::size_t size, std::error_code& ec) noexcept;
+
+// --- creation: all exclusive, close-on-exec, never following a final symlink ------------------
+
+/// Creates and opens (read/write) a new regular file. EEXIST if the name is taken.
+handle create_file(const std::filesystem::path& path, unsigned mode, std::error_code& ec) noexcept;
+
+/// Opens a new regular file with no name in `dir`. `linkable` allows link_anonymous() later.
+/// Fails with std::errc::operation_not_supported where the file system cannot do it.
+handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bool linkable,
+                             std::error_code& ec) noexcept;
+
+/// Creates a new directory. EEXIST if the name is taken.
+void create_directory(const std::filesystem::path& path, unsigned mode,
+                      std::error_code& ec) noexcept;
+
+/// Opens an existing regular file for reading and writing, not following a final symlink.
+handle open_file(const std::filesystem::path& path, std::error_code& ec) noexcept;
+
+/// Opens a directory (for fsync and *at operations), not following a final symlink.
+handle open_directory(const std::filesystem::path& path, std::error_code& ec) noexcept;
+
+/// Gives an anonymous (linkable) file the name `path`; EEXIST if it is taken.
+void link_anonymous(handle h, const std::filesystem::path& path, std::error_code& ec) noexcept;
+
+// --- I/O ----------------------------------------------------------------------------------------
+
+/// Reads up to `size` bytes at `offset`; returns 0 only at end of file.
+std::size_t read_at(handle h, void* out, std::size_t size, std::int64_t offset,
+                    std::error_code& ec) noexcept;
+
+/// Writes all `size` bytes at `offset` (short writes are continued).
+void write_all_at(handle h, const void* data, std::size_t size, std::int64_t offset,
+                  std::error_code& ec) noexcept;
+
+/// Moves the descriptor's own offset (used only when the descriptor is handed out).
+std::int64_t seek(handle h, std::int64_t offset, int from_posix_whence,
+                  std::error_code& ec) noexcept;
+
+void truncate(handle h, std::int64_t size, std::error_code& ec) noexcept;
+void sync(handle h, std::error_code& ec) noexcept;
+void set_mode(handle h, unsigned mode, std::error_code& ec) noexcept;
+file_status status(handle h, std::error_code& ec) noexcept;
+/// The status of `path` itself (a symlink is not followed).
+file_status status(const std::filesystem::path& path, std::error_code& ec) noexcept;
+
+/// The error for "this name now belongs to another file" (ESTALE on POSIX).
+std::error_code stale_error() noexcept;
+
+/// Closes; the handle is gone even when an error is reported (EINTR is not retried on close).
+void close(handle h, std::error_code& ec) noexcept;
+
+// --- names --------------------------------------------------------------------------------------
+
+void remove_file(const std::filesystem::path& path, std::error_code& ec) noexcept;
+void remove_directory(const std::filesystem::path& path, std::error_code& ec) noexcept;
+
+/// Renames `from` to `to`. With `replace` false, fails with EEXIST rather than replace `to`
+/// (renameat2 RENAME_NOREPLACE, or link then unlink where the file system refuses that).
+void rename(const std::filesystem::path& from, const std::filesystem::path& to, bool replace,
+            std::error_code& ec) noexcept;
+
+}  // namespace tempfile::detail::platform

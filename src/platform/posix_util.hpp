@@ -1,0 +1,36 @@
+// Helpers shared by the POSIX platform files. Included only by src/platform/*.cpp.
+#pragma once
+
+#include <cerrno>
+#include <system_error>
+
+#include "platform/fault.hpp"
+
+namespace tempfile::detail::platform {
+
+// Runs `fn` (a system call returning -1 and setting errno on failure) until it does not fail with
+// EINTR, consulting the fault seam before each attempt. Sets `ec` from errno on failure and clears
+// it on success; returns what the call returned (-1 on failure).
+template <class Fn>
+auto retry_eintr([[maybe_unused]] fault::call c, std::error_code& ec, Fn&& fn) noexcept
+    -> decltype(fn()) {
+  for (;;) {
+#ifdef TEMPFILE_FAULT_INJECTION
+    if (const int injected = fault::check(c)) {
+      if (injected == EINTR) continue;
+      ec.assign(injected, std::generic_category());
+      return static_cast<decltype(fn())>(-1);
+    }
+#endif
+    const auto r = fn();
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      ec.assign(errno, std::generic_category());
+      return r;
+    }
+    ec.clear();
+    return r;
+  }
+}
+
+}  // namespace tempfile::detail::platform

@@ -1,0 +1,28 @@
+#include "tempfile/spooled_temporary_file.hpp"
+
+#include "file_state.hpp"
+
+namespace tempfile {
+
+namespace {
+
+std::unique_ptr<detail::file_state> make_spooled(const options& opts) {
+  validate(opts);
+  auto state = std::make_unique<detail::file_state>();
+  state->generation = detail::platform::fork_generation();
+  state->buf.start_spooled(opts);
+  return state;
+}
+
+}  // namespace
+
+spooled_temporary_file::spooled_temporary_file(const options& opts) : file(make_spooled(opts)) {}
+
+void spooled_temporary_file::rollover() { open_state("rollover").buf.rollover(); }
+
+bool spooled_temporary_file::rolled_over() const noexcept {
+  const detail::file_state* s = state();
+  return s != nullptr && !s->closed && !s->buf.in_memory();
+}
+
+}  // namespace tempfile
