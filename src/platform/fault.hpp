@@ -28,11 +28,17 @@ enum class call : unsigned {
   getrandom,
   fchmod,
   getdents,
+  fchown,
+  openat,     // openat relative to an open directory (tree walks)
+  unlinkat,   // unlinkat relative to an open directory, files and directories
+  fchmodat,
+  fstatat,
   count_      // number of entries, not a call
 };
 
 /// Makes the `nth` (1-based, counted from now) call of `c` fail with `error`, and the `times - 1`
-/// calls after it too (times 0: every call from the nth on).
+/// calls after it too (times 0: every call from the nth on). EINTR is retried by the platform
+/// layer, so never inject EINTR with times 0: the call would retry forever.
 void fail(call c, unsigned nth, int error, unsigned times = 1) noexcept;
 /// Removes every pending failure and resets the counters.
 void reset() noexcept;

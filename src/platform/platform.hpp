@@ -3,6 +3,8 @@
 // Only src/platform/*.cpp include OS headers. Everything here is noexcept and reports failure
 // through a std::error_code, so the callers above decide what is an error and how to word it.
 // EINTR is retried and short reads/writes are completed here, once, for the whole library.
+// Walking and removing directory trees relative to open directories is the other half of the
+// contract, in platform/directory.hpp.
 // The contract is OS-neutral: a Windows implementation would sit beside posix.cpp and linux.cpp.
 #pragma once
 
@@ -83,6 +85,8 @@ std::int64_t seek(handle h, std::int64_t offset, int from_posix_whence,
 void truncate(handle h, std::int64_t size, std::error_code& ec) noexcept;
 void sync(handle h, std::error_code& ec) noexcept;
 void set_mode(handle h, unsigned mode, std::error_code& ec) noexcept;
+/// Sets owner and group (fchown); EPERM where the process may not.
+void set_owner(handle h, std::uint32_t uid, std::uint32_t gid, std::error_code& ec) noexcept;
 file_status status(handle h, std::error_code& ec) noexcept;
 /// The status of `path` itself (a symlink is not followed).
 file_status status(const std::filesystem::path& path, std::error_code& ec) noexcept;

@@ -123,6 +123,10 @@ void set_mode(handle h, unsigned mode, std::error_code& ec) noexcept {
   retry_eintr(fault::call::fchmod, ec, [&] { return ::fchmod(h, static_cast<mode_t>(mode)); });
 }
 
+void set_owner(handle h, std::uint32_t uid, std::uint32_t gid, std::error_code& ec) noexcept {
+  retry_eintr(fault::call::fchown, ec, [&] { return ::fchown(h, uid, gid); });
+}
+
 file_status status(handle h, std::error_code& ec) noexcept {
   struct stat st {};
   if (retry_eintr(fault::call::fstat, ec, [&] { return ::fstat(h, &st); }) < 0) return {};
