@@ -1,0 +1,71 @@
+// Shared helpers for the tests: the directories every suite runs in (one on disk, one on tmpfs),
+// scratch directories, descriptor counting and umask control.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tftest {
+
+namespace fs = std::filesystem;
+
+/// A directory to run tests in, with a short label for test names ("disk", "shm").
+struct root {
+  std::string label;
+  fs::path path;
+};
+
+/// The directories every file-system test runs in: a disk directory (/var/tmp, or /tmp) and
+/// /dev/shm (tmpfs) where they exist. TEMPFILE_TEST_DIRS (colon-separated) overrides the list.
+std::vector<root> roots();
+
+/// For INSTANTIATE_TEST_SUITE_P(..., ::testing::ValuesIn(tftest::roots()), tftest::root_name).
+template <class Info>
+std::string root_name(const Info& info) {
+  return info.param.label;
+}
+
+/// A fresh directory (mode 0700) inside `parent`, removed with everything in it on destruction
+/// (permissions inside are restored first, so read-only leftovers do not stop the removal).
+class scratch {
+ public:
+  explicit scratch(const fs::path& parent);
+  scratch(const scratch&) = delete;
+  scratch& operator=(const scratch&) = delete;
+  ~scratch();
+  const fs::path& path() const { return path_; }
+  /// The names in the directory, sorted.
+  std::vector<std::string> entries() const;
+
+ private:
+  fs::path path_;
+};
+
+/// The number of open descriptors of this process (entries of /proc/self/fd).
+std::size_t open_fd_count();
+
+/// Sets the umask for its lifetime.
+class scoped_umask {
+ public:
+  explicit scoped_umask(mode_t mask) : old_(::umask(mask)) {}
+  ~scoped_umask() { ::umask(old_); }
+  scoped_umask(const scoped_umask&) = delete;
+  scoped_umask& operator=(const scoped_umask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+/// Permission bits (07777) of `p`, not following a symlink.
+unsigned mode_of(const fs::path& p);
+
+/// The whole content of the file at `p`.
+std::string slurp(const fs::path& p);
+
+/// Writes `content` to a new or truncated file at `p`.
+void spit(const fs::path& p, const std::string& content);
+
+}  // namespace tftest
