@@ -109,7 +109,13 @@ void file_buf::flush_pending() {
   if (state_ == state::writing) to_idle();
 }
 
+// A stream() kept past close() still reaches this buffer: refuse like the member functions.
+void file_buf::check_open(const char* operation) const {
+  if (fd_ == platform::invalid_handle && !in_memory_) throw_closed(operation);
+}
+
 std::int64_t file_buf::position() {
+  check_open("tell");
   switch (state_) {
     case state::writing: return base_ + (pptr() - pbase());
     case state::reading: return base_ + (gptr() - eback());
@@ -247,6 +253,7 @@ file_buf::int_type file_buf::overflow(int_type c) {
 
 std::streamsize file_buf::xsputn(const char_type* s, std::streamsize count) {
   if (count <= 0) return 0;
+  check_open("write");
   const auto n = static_cast<std::size_t>(count);
   if (state_ == state::writing && static_cast<std::size_t>(epptr() - pptr()) >= n) {
     std::memcpy(pptr(), s, n);
@@ -281,6 +288,7 @@ std::streamsize file_buf::xsputn(const char_type* s, std::streamsize count) {
 
 // Reads at the position into the buffer; false at end of file.
 bool file_buf::fill() {
+  check_open("read");
   to_idle();
   if (in_memory_) {
     const auto pos = static_cast<std::size_t>(base_);

@@ -66,6 +66,7 @@ class file_buf final : public std::streambuf {
   enum class state { idle, reading, writing };
 
   [[noreturn]] void fail(const char* verb, std::error_code ec) const;
+  void check_open(const char* operation) const;
   void learn_offset();
   void to_idle();
   void ensure_buffer();
