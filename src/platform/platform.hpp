@@ -107,4 +107,30 @@ void remove_directory(const std::filesystem::path& path, std::error_code& ec) no
 void rename(const std::filesystem::path& from, const std::filesystem::path& to, bool replace,
             std::error_code& ec) noexcept;
 
+// --- processes and signals: crash cleanup ---------------------------------------------------
+
+/// Removes the file at `path`, retrying EINTR, ignoring failure. Async-signal-safe.
+void unlink_path(const char* path) noexcept;
+
+/// Runs `fn` in the child after every fork() (pthread_atfork).
+void on_fork_child(void (*fn)()) noexcept;
+
+/// Installs, once, handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE,
+/// SIGILL and SIGABRT (except those the program ignores) that call `cleanup` (which must be
+/// async-signal-safe), restore the previous disposition and re-raise the signal.
+void install_signal_handlers(void (*cleanup)() noexcept, std::error_code& ec) noexcept;
+
+/// Starts a helper process that runs `body(channel)` and exits: not a child of this process (no
+/// zombie), deaf to SIGINT/SIGTERM/SIGHUP/SIGQUIT, holding no descriptor of this process but its
+/// end of a message channel. Returns this process's end (close-on-exec); `pid` gets the helper's.
+/// `body`'s channel reports end-of-file once every copy of this end is closed.
+handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
+                      std::error_code& ec) noexcept;
+
+/// Sends one message on a channel (never raises SIGPIPE); false on failure.
+bool send_message(handle channel, const void* data, std::size_t size) noexcept;
+
+/// Receives one message into `out`; its size, 0 at end-of-file, -1 on error.
+std::ptrdiff_t receive_message(handle channel, void* out, std::size_t size) noexcept;
+
 }  // namespace tempfile::detail::platform
