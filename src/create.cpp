@@ -35,15 +35,14 @@ std::filesystem::path resolve_directory(const options& opts) {
   return abs;
 }
 
-created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
-                        std::error_code& ec) {
-  const unsigned mode = entry_mode(opts, kind);
+created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
+                        entry_kind kind, unsigned mode, std::error_code& ec) {
   std::string name;
-  name.reserve(opts.prefix.size() + opts.random_length + opts.suffix.size());
+  name.reserve(pattern.prefix.size() + pattern.length + pattern.suffix.size());
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    name.assign(opts.prefix);
-    append_random_name(name, opts.random_length);
-    name += opts.suffix;
+    name.assign(pattern.prefix);
+    append_random_name(name, pattern.length, pattern.chars);
+    name += pattern.suffix;
     created_entry entry;
     entry.path = dir / name;
     switch (kind) {
@@ -58,10 +57,8 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
         if (!ec) {
           ec = std::make_error_code(std::errc::file_exists);
         } else if (ec == std::errc::no_such_file_or_directory) {
-          // The name is free, but only if its directory exists: check that too.
-          auto dir_status = platform::status(dir, ec);
-          if (!ec && !dir_status.is_directory) ec = std::make_error_code(std::errc::not_a_directory);
-          if (!ec) return entry;
+          ec.clear();
+          return entry;
         }
         break;
       }
@@ -72,10 +69,23 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
   return {};  // ec is EEXIST: every name tried was taken
 }
 
+created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
+                        std::error_code& ec) {
+  return create_in(dir, name_pattern{opts.prefix, opts.suffix, opts.random_length},
+                   kind, entry_mode(opts, kind), ec);
+}
+
 created_entry create_entry(const options& opts, entry_kind kind) {
   validate(opts);
   std::filesystem::path dir = resolve_directory(opts);
   std::error_code ec;
+  if (kind == entry_kind::name_only) {
+    // A free name is only worth having in a directory that exists.
+    // Follows a symlink: a directory reached through one (/tmp -> /private/tmp) is fine.
+    const bool is_dir = std::filesystem::is_directory(dir, ec);
+    if (!ec && !is_dir) ec = std::make_error_code(std::errc::not_a_directory);
+    if (ec) throw_error(verb_for(kind), dir, ec);
+  }
   created_entry entry = create_in(dir, opts, kind, ec);
   if (ec) throw_error(verb_for(kind), dir, ec);
   return entry;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "names.hpp"
 #include "platform/platform.hpp"
 #include "tempfile/options.hpp"
 
@@ -25,9 +26,22 @@ unsigned entry_mode(const options& opts, entry_kind kind) noexcept;
 /// The absolute directory `opts` asks for: opts.dir, or gettempdir() when it is empty.
 std::filesystem::path resolve_directory(const options& opts);
 
-/// Makes a new entry named prefix + random + suffix in the absolute directory `dir`, retrying
-/// with new names on EEXIST. Does not validate `opts`. On failure sets `ec` (EEXIST when every
-/// attempt collided) and returns an empty entry.
+/// What a new name looks like: prefix + `length` random characters + suffix.
+struct name_pattern {
+  std::string_view prefix;
+  std::string_view suffix;
+  std::size_t length = 8;
+  alphabet chars = alphabet::portable;
+};
+
+/// Makes a new entry named after `pattern` in the absolute directory `dir` with permission bits
+/// `mode` (the umask applies, as with open(2)), retrying with new names on EEXIST, up to
+/// kMaxAttempts. name_only checks only that the name is free (lstat reports ENOENT). On failure
+/// sets `ec` (EEXIST when every attempt collided) and returns an empty entry.
+created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
+                        entry_kind kind, unsigned mode, std::error_code& ec);
+
+/// create_in() with the name and mode that `opts` asks for. Does not validate `opts`.
 created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
                         std::error_code& ec);
 

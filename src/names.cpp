@@ -11,9 +11,23 @@ namespace tempfile::detail {
 
 namespace {
 
-constexpr unsigned kAlphabetSize = sizeof(kNameAlphabet) - 1;  // 37
-// Bytes at or above this are rejected so that every character is equally likely.
-constexpr unsigned kRejectFrom = 256 - 256 % kAlphabetSize;  // 222
+constexpr char kMktempAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+struct alphabet_table {
+  const char* chars;
+  unsigned size;
+  unsigned reject_from;  // bytes at or above this are skipped so every character is equally likely
+};
+
+constexpr alphabet_table make_table(const char* chars, unsigned size) {
+  return {chars, size, 256 - 256 % size};
+}
+
+constexpr alphabet_table kTables[] = {
+    make_table(kNameAlphabet, sizeof(kNameAlphabet) - 1),     // 37 characters, bytes < 222
+    make_table(kMktempAlphabet, sizeof(kMktempAlphabet) - 1)  // 62 characters, bytes < 248
+};
 
 struct random_pool {
   std::uint64_t generation = 0;  // platform::fork_generation() when filled; 0: empty
@@ -53,14 +67,15 @@ unsigned char next_byte() {
 
 }  // namespace
 
-void append_random_name(std::string& out, std::size_t length) {
+void append_random_name(std::string& out, std::size_t length, alphabet chars) {
 #ifdef TEMPFILE_FAULT_INJECTION
   if (pop_test_name(out, length)) return;
 #endif
+  const alphabet_table& table = kTables[static_cast<int>(chars)];
   for (std::size_t i = 0; i < length;) {
     const unsigned b = next_byte();
-    if (b >= kRejectFrom) continue;
-    out += kNameAlphabet[b % kAlphabetSize];
+    if (b >= table.reject_from) continue;
+    out += table.chars[b % table.size];
     ++i;
   }
 }
