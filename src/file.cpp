@@ -110,23 +110,27 @@ std::size_t file::readinto(std::span<std::byte> buffer) {
 std::string file::read(std::size_t n) {
   auto& s = open_state("read");
   std::string out;
-  if (n != npos) {
+  constexpr std::size_t kSmall = 64 * 1024;
+  if (n <= kSmall) {
     out.resize(n);
     const auto got = s.buf.sgetn(out.data(), static_cast<std::streamsize>(n));
     out.resize(static_cast<std::size_t>(got));
     return out;
   }
-  // The rest of the file: size it once, then read until the end (the file may still grow).
+  // A large count or the rest of the file: size it once from the file instead of trusting n
+  // ("up to n bytes" must not allocate n), then read until n bytes or the end (the file may
+  // still grow).
   const std::int64_t remaining = s.buf.file_size() - s.buf.position();
   std::size_t chunk = remaining > 0 ? static_cast<std::size_t>(remaining) + 1 : 4096;
   for (;;) {
     const std::size_t old = out.size();
-    out.resize(old + chunk);
+    const std::size_t want = std::min(chunk, n - old);
+    out.resize(old + want);
     const auto got =
-        static_cast<std::size_t>(s.buf.sgetn(out.data() + old, static_cast<std::streamsize>(chunk)));
+        static_cast<std::size_t>(s.buf.sgetn(out.data() + old, static_cast<std::streamsize>(want)));
     out.resize(old + got);
-    if (got < chunk) return out;
-    chunk = std::max<std::size_t>(chunk, 64 * 1024);
+    if (got < want || out.size() == n) return out;
+    chunk = std::max(chunk, kSmall);
   }
 }
 

@@ -36,8 +36,10 @@ void file_buf::attach(platform::handle fd, const std::filesystem::path* name,
   in_memory_ = false;
 }
 
-void file_buf::start_spooled(const options& opts) {
+void file_buf::start_spooled(const options& opts, std::filesystem::path* dir) {
   spool_options_ = std::make_unique<options>(opts);
+  spool_dir_ = dir;
+  dir_ = dir;
   max_size_ = opts.max_size;
   in_memory_ = true;
   state_ = state::idle;
@@ -222,21 +224,18 @@ void file_buf::rollover() {
   to_idle();
   std::filesystem::path dir;
   const platform::handle fd = create_unnamed(*spool_options_, false, dir);
+  if (spool_dir_ != nullptr) *spool_dir_ = std::move(dir);
   std::error_code ec;
   if (memory_size_ > 0) platform::write_all_at(fd, memory_.get(), memory_size_, 0, ec);
   if (ec) {
     std::error_code ignored;
     platform::close(fd, ignored);
-    spool_dir_ = std::move(dir);
-    dir_ = &spool_dir_;
     fail("write to", ec);  // the content stays in memory: nothing is lost
   }
-  spool_dir_ = std::move(dir);
   memory_.reset();
   memory_capacity_ = memory_size_ = 0;
   in_memory_ = false;
   fd_ = fd;
-  dir_ = &spool_dir_;
   base_ = pos;
 }
 
@@ -255,9 +254,11 @@ std::streamsize file_buf::xsputn(const char_type* s, std::streamsize count) {
   if (count <= 0) return 0;
   check_open("write");
   const auto n = static_cast<std::size_t>(count);
-  if (state_ == state::writing && static_cast<std::size_t>(epptr() - pptr()) >= n) {
+  // pbump() takes an int: larger writes take the slow path, which sets pointers directly.
+  if (state_ == state::writing && static_cast<std::size_t>(epptr() - pptr()) >= n &&
+      n <= static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     std::memcpy(pptr(), s, n);
-    pbump(static_cast<int>(n));  // n < the buffer size, which fits an int
+    pbump(static_cast<int>(n));
     return count;
   }
   const std::int64_t pos = position();
@@ -349,6 +350,8 @@ file_buf::pos_type file_buf::seekoff(off_type off, std::ios_base::seekdir dir,
   std::int64_t origin = 0;
   if (dir == std::ios_base::cur) {
     origin = position();
+    // tellp()/tellg(): report without moving, so buffered bytes stay buffered.
+    if (off == 0) return pos_type(static_cast<off_type>(origin));
   } else if (dir == std::ios_base::end) {
     origin = file_size();
   }

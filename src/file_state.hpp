@@ -33,8 +33,9 @@ class file_buf final : public std::streambuf {
   void attach(platform::handle fd, const std::filesystem::path* name,
               const std::filesystem::path* dir) noexcept;
   /// Memory mode: content stays here until a write passes opts.max_size (if non-zero), or
-  /// rollover(); then it moves to an anonymous file in opts.dir.
-  void start_spooled(const options& opts);
+  /// rollover(); then it moves to an anonymous file in opts.dir, and `dir` (the owning state's
+  /// directory, which words error messages) receives that directory.
+  void start_spooled(const options& opts, std::filesystem::path* dir);
 
   [[nodiscard]] bool in_memory() const noexcept { return in_memory_; }
   [[nodiscard]] platform::handle fd() const noexcept { return fd_; }
@@ -92,7 +93,7 @@ class file_buf final : public std::streambuf {
   std::size_t memory_size_ = 0;
   std::size_t max_size_ = 0;
   std::unique_ptr<options> spool_options_;
-  std::filesystem::path spool_dir_;
+  std::filesystem::path* spool_dir_ = nullptr;  // where rollover() records its directory
 };
 
 /// Everything a tempfile::file owns.

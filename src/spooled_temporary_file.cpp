@@ -10,7 +10,7 @@ std::unique_ptr<detail::file_state> make_spooled(const options& opts) {
   validate(opts);
   auto state = std::make_unique<detail::file_state>();
   state->generation = detail::platform::fork_generation();
-  state->buf.start_spooled(opts);
+  state->buf.start_spooled(opts, &state->dir);
   return state;
 }
 

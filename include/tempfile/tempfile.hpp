@@ -14,8 +14,10 @@
 /// | `delete=False`                 | `.keep = true`, or `keep()` later     |
 /// | `f.name`                       | `f.path()`                            |
 /// | `f.fileno()`                   | `f.native_handle()`                   |
+/// | (none)                         | `tempfile::atomic_file`, `persist`, `reopen` |
 #pragma once
 
+#include "tempfile/atomic_file.hpp"
 #include "tempfile/file.hpp"
 #include "tempfile/functions.hpp"
 #include "tempfile/named_temporary_file.hpp"

@@ -1,0 +1,74 @@
+/// @file
+/// tempfile::atomic_file: replace a file all at once, so readers see the old content or the new.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "tempfile/file.hpp"
+#include "tempfile/options.hpp"
+
+namespace tempfile {
+
+namespace detail {
+struct atomic_target;
+}  // namespace detail
+
+/// A file whose content replaces `target` atomically when commit() is called.
+///
+/// Writes go to a temporary file in the target's directory: an unnamed O_TMPFILE file where the
+/// file system supports it, else a named file "." + target name + "." + random + ".tmp", so that a
+/// crash leaves an obviously related name. commit() flushes, fsyncs the file, renames it over
+/// the target and fsyncs the directory: a reader that opens the target sees either the old
+/// content or the new, never a mix, and after a crash the new content is there in full or not at
+/// all. discard(), close() or destruction without commit() leave the target and its directory as
+/// they were.
+///
+/// Permissions: an existing target keeps its mode, and its owner and group where the process may
+/// set them (otherwise the new file belongs to this process). A new target gets 0666 minus the
+/// umask, like any file a program creates. options::mode, if set, wins over both. While it is
+/// being written, a temporary that will replace an existing target is readable by its owner only.
+/// A target that is a symbolic link is resolved (the whole chain) and the file it points to is
+/// replaced; the link stays a link. Of the options, only random_length and mode are used: the
+/// temporary is always made beside the target.
+///
+/// Errors: std::invalid_argument for bad options; std::filesystem::filesystem_error naming the
+/// target when the temporary cannot be made, written or committed. A failed write or commit
+/// leaves the target untouched and no stray file; the object can then be discarded (or commit()
+/// retried). Only a failure of the final directory fsync comes after the rename: the new content
+/// is then in place, the object is finished, and the error says that the directory could not be
+/// synced.
+/// Python equivalent: none in `tempfile`; the pattern of `atomicwrites` and Rust's
+/// `tempfile::NamedTempFile::persist`.
+class atomic_file : public file {
+ public:
+  /// Prepares to replace `target` (made absolute; a symbolic link is followed to its final
+  /// file). Errors: std::invalid_argument for bad options; filesystem_error naming the target
+  /// when its directory cannot be used or it is a directory (EISDIR).
+  explicit atomic_file(std::filesystem::path target, const options& opts = {});
+  /// Takes over `other`; `other` is left closed with an empty target().
+  atomic_file(atomic_file&& other) noexcept;
+  /// Discards this object's uncommitted content (best effort), then takes over `other`.
+  atomic_file& operator=(atomic_file&& other) noexcept;
+  /// Discards uncommitted content (best effort, never throws).
+  ~atomic_file() override;
+
+  /// Flushes, fsyncs, then renames the content over the target and fsyncs the directory; the file
+  /// is closed afterwards. Errors: std::logic_error after commit(), discard() or close();
+  /// filesystem_error naming the target otherwise (target untouched, object still uncommitted).
+  void commit();
+  /// Drops the content: the target and its directory stay as they were; the file is closed.
+  /// Idempotent, and a no-op after commit(). Errors: filesystem_error if the temporary name
+  /// cannot be removed (the descriptor is closed in every case).
+  void discard();
+  /// The absolute path given at construction (a symbolic link stays as given); empty when moved
+  /// from.
+  [[nodiscard]] const std::filesystem::path& target() const noexcept;
+  /// True once commit() has succeeded.
+  [[nodiscard]] bool committed() const noexcept;
+
+ private:
+  std::unique_ptr<detail::atomic_target> target_;
+};
+
+}  // namespace tempfile

@@ -1,0 +1,317 @@
+#include "tempfile/atomic_file.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "create.hpp"
+#include "error.hpp"
+#include "file_state.hpp"
+#include "names.hpp"
+
+namespace tempfile {
+
+namespace detail {
+
+namespace {
+
+// Linux's NAME_MAX: a temporary's name must fit in one directory entry.
+constexpr std::size_t kNameMax = 255;
+// The most symbolic links followed before giving up with ELOOP, as the kernel does (MAXSYMLINKS).
+constexpr int kMaxSymlinks = 40;
+constexpr const char* kTempSuffix = ".tmp";
+
+std::error_code errc(std::errc e) { return std::make_error_code(e); }
+
+}  // namespace
+
+/// What an atomic_file knows beyond its descriptor: where the content goes and how to get it
+/// there. Lives on the heap so that the descriptor's state and this move together cheaply.
+struct atomic_target {
+  std::filesystem::path given;     // absolute, as the user named it (maybe a symbolic link)
+  std::filesystem::path resolved;  // the file that commit() replaces
+  std::filesystem::path dir;       // resolved's directory, where the temporary lives
+  std::filesystem::path temp;      // the temporary's name, while it has one
+  std::optional<platform::file_status> existing;  // the target as found at construction
+  std::optional<unsigned> mode;                   // options::mode
+  std::size_t random_length = 8;
+  std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
+  platform::handle dir_fd = platform::invalid_handle;
+  bool dir_unreadable = false;  // the directory cannot be opened for fsync (EACCES)
+  bool unnamed = false;         // O_TMPFILE: temp is only set during commit()
+  bool finished = false;        // committed or discarded
+  bool committed = false;
+
+  atomic_target() = default;
+  atomic_target(const atomic_target&) = delete;
+  atomic_target& operator=(const atomic_target&) = delete;
+  ~atomic_target() {
+    std::error_code ignored;
+    remove_temp(ignored);
+    close_dir();
+  }
+
+  [[nodiscard]] bool owned_by_this_process() const noexcept {
+    return generation == platform::fork_generation();
+  }
+
+  // Removes the temporary's name, if it has one and this process made it. ENOENT means someone
+  // else removed it, which is what was wanted.
+  void remove_temp(std::error_code& ec) noexcept {
+    ec.clear();
+    if (temp.empty() || !owned_by_this_process()) return;
+    platform::remove_file(temp, ec);
+    if (ec == std::errc::no_such_file_or_directory) ec.clear();
+    if (!ec) temp.clear();
+  }
+
+  void close_dir() noexcept {
+    if (dir_fd == platform::invalid_handle) return;
+    std::error_code ignored;
+    platform::close(dir_fd, ignored);
+    dir_fd = platform::invalid_handle;
+  }
+
+  // "." + the target's name + "." : a crash leaves a name that says what it belonged to. The
+  // target's name is shortened (on a UTF-8 character boundary) so the whole name fits NAME_MAX.
+  [[nodiscard]] std::string temp_prefix() const {
+    std::string base = resolved.filename().string();
+    const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
+    const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
+    if (base.size() > room) {
+      std::size_t cut = room;
+      while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
+      base.resize(cut);
+    }
+    return "." + base + ".";
+  }
+};
+
+namespace {
+
+std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(p, ec);
+  if (ec) throw_error("make absolute", p, ec);
+  return abs;
+}
+
+// Follows `t.given` through any chain of symbolic links to the file that will be replaced, and
+// records that file's status if it exists.
+void resolve(atomic_target& t) {
+  std::filesystem::path p = t.given;
+  for (int hops = 0;; ++hops) {
+    if (p.filename().empty()) throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    std::error_code ec;
+    const platform::file_status st = platform::status(p, ec);
+    if (ec == std::errc::no_such_file_or_directory) break;  // a new file (or a dangling link's)
+    if (ec) throw_error("resolve", t.given, ec);
+    if (st.is_directory) throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    if (!st.is_symlink) {
+      t.existing = st;
+      break;
+    }
+    if (hops == kMaxSymlinks) {
+      throw_error("resolve", t.given, errc(std::errc::too_many_symbolic_link_levels));
+    }
+    std::filesystem::path link = std::filesystem::read_symlink(p, ec);
+    if (ec) throw_error("resolve", t.given, ec);
+    // Relative links count from the link's directory; ".." is left for the kernel to resolve,
+    // since a lexical shortcut would be wrong when that directory is itself reached by a link.
+    p = link.is_absolute() ? std::move(link) : p.parent_path() / link;
+  }
+  t.resolved = std::move(p);
+  t.dir = t.resolved.parent_path();
+}
+
+// Makes the temporary beside the target and returns the state that owns its descriptor.
+std::unique_ptr<file_state> make_temporary(atomic_target& t) {
+  // A temporary that will be chmod-ed at commit starts owner-only, so nobody can read (or keep an
+  // open handle on) content that may be more private than 0666 minus the umask. A new target with
+  // no explicit mode takes its permissions from creation, so the kernel applies the umask.
+  const unsigned create_mode = (t.existing || t.mode) ? 0600u : 0666u;
+  auto state = std::make_unique<file_state>();
+  std::error_code ec;
+  platform::handle fd = platform::create_anonymous_file(t.dir, create_mode, true, ec);
+  if (ec == std::errc::operation_not_supported) {
+    // No O_TMPFILE here (see create_anonymous_file): a named temporary, removed by discard().
+    options named;
+    named.prefix = t.temp_prefix();
+    named.suffix = kTempSuffix;
+    named.random_length = t.random_length;
+    named.mode = static_cast<std::filesystem::perms>(create_mode);
+    created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
+    if (!ec) {
+      fd = entry.fd;
+      t.temp = std::move(entry.path);
+    }
+  } else if (!ec) {
+    t.unnamed = true;
+  }
+  if (ec) throw_error("create temporary file beside", t.given, ec);
+  state->path = t.given;  // errors of the file's I/O name the file the user asked for
+  state->dir = t.dir;
+  state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
+  state->adopt(fd);
+  return state;
+}
+
+// Gives the temporary the target's owner, group and mode (or options::mode) just before it
+// replaces the target. The target is looked at again now, since it may have changed.
+void apply_permissions(atomic_target& t, platform::handle fd) {
+  std::optional<platform::file_status> model = t.existing;
+  std::error_code ec;
+  const platform::file_status now = platform::status(t.resolved, ec);
+  if (!ec && !now.is_symlink && !now.is_directory) model = now;
+  if (model) {
+    platform::set_owner(fd, model->uid, model->gid, ec);
+    if (ec == std::errc::operation_not_permitted) {
+      // Someone else's file: keep at least its group, which a member of that group may set.
+      platform::set_owner(fd, static_cast<std::uint32_t>(-1), model->gid, ec);
+    }
+    if (ec && ec != std::errc::operation_not_permitted) {
+      throw_error("set the owner of", t.given, ec);
+    }
+  }
+  std::optional<unsigned> mode = t.mode;
+  if (!mode && model) mode = model->mode;
+  if (mode) {
+    platform::set_mode(fd, *mode, ec);
+    if (ec) throw_error("set the permissions of", t.given, ec);
+  }
+}
+
+// Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
+void name_unnamed(atomic_target& t, platform::handle fd) {
+  const std::string prefix = t.temp_prefix();
+  std::string name;
+  std::error_code ec = errc(std::errc::file_exists);
+  for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
+    name = prefix;
+    append_random_name(name, t.random_length);
+    name += kTempSuffix;
+    platform::link_anonymous(fd, t.dir / name, ec);
+  }
+  if (ec) throw_error("name temporary file for", t.given, ec);
+  t.temp = t.dir / name;
+}
+
+}  // namespace
+
+}  // namespace detail
+
+atomic_file::atomic_file(std::filesystem::path target, const options& opts)
+    : target_(std::make_unique<detail::atomic_target>()) {
+  validate(opts);
+  detail::atomic_target& t = *target_;
+  t.given = target.is_absolute() ? std::move(target) : detail::absolute_or_throw(target);
+  t.random_length = opts.random_length;
+  if (opts.mode) t.mode = static_cast<unsigned>(*opts.mode) & 07777u;
+  t.generation = detail::platform::fork_generation();
+  detail::resolve(t);
+  // If anything below threw, target_'s destructor would remove a named temporary.
+  file::operator=(detail::file_access::make(detail::make_temporary(t)));
+}
+
+atomic_file::atomic_file(atomic_file&& other) noexcept = default;
+
+atomic_file& atomic_file::operator=(atomic_file&& other) noexcept {
+  if (this != &other) {
+    try {
+      discard();
+    } catch (...) {  // best effort, as in the destructor
+    }
+    target_ = std::move(other.target_);  // this one is discarded: dropping it removes nothing
+    file::operator=(std::move(other));
+  }
+  return *this;
+}
+
+atomic_file::~atomic_file() {
+  try {
+    discard();
+  } catch (...) {  // destructors never throw: discard() is where errors are reported
+  }
+}
+
+void atomic_file::commit() {
+  if (!target_) throw std::logic_error("tempfile: commit on a moved-from atomic_file");
+  detail::atomic_target& t = *target_;
+  if (t.finished) {
+    throw std::logic_error(t.committed ? "tempfile: commit after commit()"
+                                       : "tempfile: commit after discard()");
+  }
+  detail::file_state& s = open_state("commit");
+  s.buf.flush_pending();
+  const detail::platform::handle fd = s.buf.fd();
+  detail::apply_permissions(t, fd);
+  std::error_code ec;
+  detail::platform::sync(fd, ec);
+  if (ec) detail::throw_error("sync", t.given, ec);
+  // Opened before the rename, so that failing to open it cannot come after the target changed.
+  // Kept open across retries of a failed commit.
+  if (t.dir_fd == detail::platform::invalid_handle && !t.dir_unreadable) {
+    t.dir_fd = detail::platform::open_directory(t.dir / ".", ec);
+    // EACCES: a directory we may write but not read. The rename still works; only the directory
+    // fsync is lost, which is better than refusing to commit at all.
+    if (ec == std::errc::permission_denied) {
+      t.dir_unreadable = true;
+    } else if (ec) {
+      detail::throw_error("open directory", t.dir, ec);
+    }
+  }
+  if (t.unnamed) {
+    detail::name_unnamed(t, fd);
+    // An O_TMPFILE file can be linked only once (the kernel then clears I_LINKABLE): from here
+    // on it is a named temporary, so that a failed rename can be retried or discarded.
+    t.unnamed = false;
+  }
+  detail::platform::rename(t.temp, t.resolved, true, ec);
+  if (ec) detail::throw_error("rename temporary file over", t.given, ec);
+  t.temp.clear();
+  t.finished = true;
+  t.committed = true;
+  std::error_code dir_ec;
+  if (t.dir_fd != detail::platform::invalid_handle) detail::platform::sync(t.dir_fd, dir_ec);
+  t.close_dir();
+  // After the fsync nothing is left to write, so closing should not fail; if it does, say so.
+  std::error_code close_ec;
+  try {
+    s.close();
+  } catch (const std::system_error& e) {
+    close_ec = e.code();
+  }
+  if (dir_ec) detail::throw_error("sync directory", t.dir, dir_ec);
+  if (close_ec) detail::throw_error("close", t.given, close_ec);
+}
+
+void atomic_file::discard() {
+  if (!target_ || target_->finished) return;
+  detail::atomic_target& t = *target_;
+  t.finished = true;
+  if (detail::file_state* s = state(); s != nullptr && !s->closed) {
+    // Pending bytes are dropped, not written: they would only be thrown away (or fail, ENOSPC).
+    if (s->buf.fd() != detail::platform::invalid_handle) {
+      std::error_code ignored;
+      detail::platform::close(s->buf.fd(), ignored);
+    }
+    s->buf.detach();
+    s->closed = true;
+  }
+  t.close_dir();
+  std::error_code ec;
+  t.remove_temp(ec);
+  if (ec) detail::throw_error("remove temporary file", t.temp, ec);
+}
+
+const std::filesystem::path& atomic_file::target() const noexcept {
+  static const std::filesystem::path empty;
+  return target_ ? target_->given : empty;
+}
+
+bool atomic_file::committed() const noexcept { return target_ && target_->committed; }
+
+}  // namespace tempfile
