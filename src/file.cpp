@@ -139,8 +139,16 @@ std::int64_t file::seek(std::int64_t offset, whence from) {
   std::int64_t origin = 0;
   if (from == whence::cur) origin = s.buf.position();
   if (from == whence::end) origin = s.buf.file_size();
-  s.buf.seek_to(origin + offset);
-  return origin + offset;
+  std::int64_t target = 0;
+  if (__builtin_add_overflow(origin, offset, &target)) {
+    throw std::filesystem::filesystem_error("cannot seek: position out of range",
+                                            std::make_error_code(std::errc::invalid_argument));
+  }
+  s.buf.seek_to(target);
+  // A member seek is a fresh start for stream() too, as seekg() would be: end-of-file from an
+  // earlier formatted read must not make the next one fail.
+  if (s.stream) s.stream->clear();
+  return target;
 }
 
 std::int64_t file::tell() { return open_state("tell").buf.position(); }

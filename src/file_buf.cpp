@@ -128,6 +128,7 @@ std::int64_t file_buf::position() {
 }
 
 void file_buf::seek_to(std::int64_t target) {
+  check_open("seek");
   if (target < 0) throw_invalid_position("seek");
   if (state_ == state::reading && !in_memory_ && target >= base_ &&
       target <= base_ + (egptr() - eback())) {
@@ -141,6 +142,7 @@ void file_buf::seek_to(std::int64_t target) {
 }
 
 std::int64_t file_buf::file_size() {
+  check_open("size");
   if (in_memory_) {
     const std::size_t written =
         state_ == state::writing ? static_cast<std::size_t>(pptr() - memory_.get()) : 0;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct root {
   std::string label;
   fs::path path;
 };
+
+/// Lets GoogleTest print a root by its label instead of its bytes.
+inline void PrintTo(const root& r, std::ostream* os) { *os << r.label << ":" << r.path.string(); }
 
 /// The directories every file-system test runs in: a disk directory (/var/tmp, or /tmp) and
 /// /dev/shm (tmpfs) where they exist. TEMPFILE_TEST_DIRS (colon-separated) overrides the list.
