@@ -46,12 +46,8 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
     created_entry entry;
     entry.path = dir / name;
     switch (kind) {
-      case entry_kind::file:
-        entry.fd = platform::create_file(entry.path, mode, ec);
-        break;
-      case entry_kind::directory:
-        platform::create_directory(entry.path, mode, ec);
-        break;
+      case entry_kind::file: entry.fd = platform::create_file(entry.path, mode, ec); break;
+      case entry_kind::directory: platform::create_directory(entry.path, mode, ec); break;
       case entry_kind::name_only: {
         (void)platform::status(entry.path, ec);
         if (!ec) {
@@ -71,8 +67,8 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
 
 created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
                         std::error_code& ec) {
-  return create_in(dir, name_pattern{opts.prefix, opts.suffix, opts.random_length},
-                   kind, entry_mode(opts, kind), ec);
+  return create_in(dir, name_pattern{opts.prefix, opts.suffix, opts.random_length}, kind,
+                   entry_mode(opts, kind), ec);
 }
 
 created_entry create_entry(const options& opts, entry_kind kind) {
@@ -99,7 +95,8 @@ platform::handle create_unnamed(const options& opts, bool linkable,
   const unsigned mode = entry_mode(opts, entry_kind::file);
   platform::handle fd = platform::create_anonymous_file(dir_out, mode, linkable, ec);
   if (!ec) return fd;
-  if (ec != std::errc::operation_not_supported) throw_error(verb_for(entry_kind::file), dir_out, ec);
+  if (ec != std::errc::operation_not_supported)
+    throw_error(verb_for(entry_kind::file), dir_out, ec);
   created_entry entry = create_in(dir_out, opts, entry_kind::file, ec);
   if (ec) throw_error(verb_for(entry_kind::file), dir_out, ec);
   platform::remove_file(entry.path, ec);

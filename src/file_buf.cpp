@@ -212,7 +212,8 @@ void file_buf::reserve_memory(std::size_t capacity) {
 void file_buf::memory_write_at(std::size_t position, const char* s, std::size_t n) {
   to_idle();
   reserve_memory(position + n);
-  if (position > memory_size_) std::memset(memory_.get() + memory_size_, 0, position - memory_size_);
+  if (position > memory_size_)
+    std::memset(memory_.get() + memory_size_, 0, position - memory_size_);
   if (n > 0) std::memcpy(memory_.get() + position, s, n);
   memory_size_ = std::max(memory_size_, position + n);
   base_ = static_cast<std::int64_t>(position + n);

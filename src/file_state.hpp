@@ -100,13 +100,13 @@ class file_buf final : public std::streambuf {
 struct file_state {
   file_buf buf;
   std::unique_ptr<std::iostream> stream;
-  std::filesystem::path path;  // named kinds: the file's absolute path
-  std::filesystem::path dir;   // unnamed kinds: the directory, for messages
+  std::filesystem::path path;    // named kinds: the file's absolute path
+  std::filesystem::path dir;     // unnamed kinds: the directory, for messages
   std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
   bool closed = false;
-  bool armed = false;            // the file at `path` is ours to delete
-  bool delete_on_close = true;   // close() (not just destruction) deletes an armed file
-  bool deleted = false;          // close() deleted it
+  bool armed = false;           // the file at `path` is ours to delete
+  bool delete_on_close = true;  // close() (not just destruction) deletes an armed file
+  bool deleted = false;         // close() deleted it
   std::optional<platform::file_identity> identity;  // recorded when close() leaves the file
 
   file_state() = default;

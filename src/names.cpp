@@ -11,8 +11,7 @@ namespace tempfile::detail {
 
 namespace {
 
-constexpr char kMktempAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr char kMktempAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 struct alphabet_table {
   const char* chars;

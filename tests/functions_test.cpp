@@ -81,8 +81,8 @@ TEST_P(Functions, MkstempReturnsAnOpenCloseOnExecDescriptorAndAnAbsolutePath) {
   EXPECT_EQ(r.path.filename().string().rfind("tmp", 0), 0u) << r.path;
 
   // The descriptor is the file at the path.
-  struct stat by_fd {
-  }, by_path{};
+  struct stat by_fd = {};
+  struct stat by_path = {};
   ASSERT_EQ(::fstat(r.fd, &by_fd), 0);
   ASSERT_EQ(::stat(r.path.c_str(), &by_path), 0);
   EXPECT_EQ(by_fd.st_ino, by_path.st_ino);

@@ -55,7 +55,8 @@ std::vector<root> roots() {
 
 scratch::scratch(const fs::path& parent) {
   std::string tmpl = (parent / "tftest.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed in " + parent.string());
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed in " + parent.string());
   path_ = tmpl;
 }
 

@@ -26,7 +26,8 @@ struct options {
   std::filesystem::path dir = {};
   /// Named file or directory: leave it on disk when the object dies (Python's `delete=False`).
   bool keep = false;
-  /// Named file: close() deletes it (Python 3.12's `delete_on_close`); false: only destruction does.
+  /// Named file: close() deletes it (Python 3.12's `delete_on_close`); false: only destruction
+  /// does.
   bool delete_on_close = true;
   /// Directory: cleanup() removes what it can and throws nothing.
   bool ignore_cleanup_errors = false;

@@ -11,29 +11,29 @@ namespace tempfile::detail::fault {
 
 /// The system calls the platform layer makes, one entry per call site kind.
 enum class call : unsigned {
-  open,       // open/openat of a file or directory, O_TMPFILE included
+  open,  // open/openat of a file or directory, O_TMPFILE included
   mkdir,
   close,
-  read,       // pread
-  write,      // pwrite
+  read,   // pread
+  write,  // pwrite
   lseek,
   ftruncate,
   fsync,
   fstat,
-  stat,       // lstat/fstatat on a path
+  stat,  // lstat/fstatat on a path
   unlink,
   rmdir,
-  rename,     // rename/renameat2
-  link,       // link/linkat
+  rename,  // rename/renameat2
+  link,    // link/linkat
   getrandom,
   fchmod,
   getdents,
   fchown,
-  openat,     // openat relative to an open directory (tree walks)
-  unlinkat,   // unlinkat relative to an open directory, files and directories
+  openat,    // openat relative to an open directory (tree walks)
+  unlinkat,  // unlinkat relative to an open directory, files and directories
   fchmodat,
   fstatat,
-  count_      // number of entries, not a call
+  count_  // number of entries, not a call
 };
 
 /// Makes the `nth` (1-based, counted from now) call of `c` fail with `error`, and the `times - 1`

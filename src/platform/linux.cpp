@@ -19,7 +19,8 @@ void random_bytes(void* out, std::size_t size, std::error_code& ec) noexcept {
   auto* p = static_cast<unsigned char*>(out);
   ec.clear();
   while (size > 0) {
-    const ssize_t n = retry_eintr(fault::call::getrandom, ec, [&] { return ::getrandom(p, size, 0); });
+    const ssize_t n =
+        retry_eintr(fault::call::getrandom, ec, [&] { return ::getrandom(p, size, 0); });
     if (n < 0) {
       if (ec != std::errc::function_not_supported) return;
       // A kernel without getrandom (before 3.17): getentropy reads at most 256 bytes a call.
@@ -43,9 +44,8 @@ handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bo
 #ifdef O_TMPFILE
   // O_EXCL with O_TMPFILE forbids ever linking the file into a directory.
   const int flags = O_TMPFILE | O_RDWR | O_CLOEXEC | (linkable ? 0 : O_EXCL);
-  const int fd = retry_eintr(fault::call::open, ec, [&] {
-    return ::open(dir.c_str(), flags, static_cast<mode_t>(mode));
-  });
+  const int fd = retry_eintr(fault::call::open, ec,
+                             [&] { return ::open(dir.c_str(), flags, static_cast<mode_t>(mode)); });
   if (fd >= 0) return fd;
   // EOPNOTSUPP: the file system has no O_TMPFILE; EISDIR or EINVAL: the kernel predates it and
   // took the flags as O_DIRECTORY. All three mean "use a named file instead".
@@ -63,9 +63,8 @@ handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bo
 
 void link_anonymous(handle h, const std::filesystem::path& path, std::error_code& ec) noexcept {
   // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc/self/fd link works for everyone else.
-  if (retry_eintr(fault::call::link, ec, [&] {
-        return ::linkat(h, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH);
-      }) == 0) {
+  if (retry_eintr(fault::call::link, ec,
+                  [&] { return ::linkat(h, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH); }) == 0) {
     return;
   }
   if (ec != std::errc::no_such_file_or_directory && ec != std::errc::operation_not_permitted) {

@@ -19,9 +19,7 @@ namespace {
 
 std::atomic<std::uint64_t> g_fork_generation{1};
 
-void bump_fork_generation() noexcept {
-  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
-}
+void bump_fork_generation() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 // Registered before main() so that even a fork() that precedes the first temporary object is
 // seen. pthread_atfork handlers run in the child of fork(), not of a raw clone/vfork; those do not
@@ -77,9 +75,8 @@ handle open_directory(const std::filesystem::path& path, std::error_code& ec) no
 std::size_t read_at(handle h, void* out, std::size_t size, std::int64_t offset,
                     std::error_code& ec) noexcept {
   if (size > SSIZE_MAX) size = SSIZE_MAX;
-  const ssize_t n = retry_eintr(fault::call::read, ec, [&] {
-    return ::pread(h, out, size, static_cast<off_t>(offset));
-  });
+  const ssize_t n = retry_eintr(fault::call::read, ec,
+                                [&] { return ::pread(h, out, size, static_cast<off_t>(offset)); });
   return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -88,9 +85,8 @@ void write_all_at(handle h, const void* data, std::size_t size, std::int64_t off
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     const std::size_t chunk = size > SSIZE_MAX ? SSIZE_MAX : size;
-    const ssize_t n = retry_eintr(fault::call::write, ec, [&] {
-      return ::pwrite(h, p, chunk, static_cast<off_t>(offset));
-    });
+    const ssize_t n = retry_eintr(
+        fault::call::write, ec, [&] { return ::pwrite(h, p, chunk, static_cast<off_t>(offset)); });
     if (n < 0) return;
     if (n == 0) {  // no progress and no error: treat as a full device rather than spin
       ec = std::make_error_code(std::errc::no_space_on_device);
@@ -111,8 +107,7 @@ std::int64_t seek(handle h, std::int64_t offset, int from_posix_whence,
 }
 
 void truncate(handle h, std::int64_t size, std::error_code& ec) noexcept {
-  retry_eintr(fault::call::ftruncate, ec,
-              [&] { return ::ftruncate(h, static_cast<off_t>(size)); });
+  retry_eintr(fault::call::ftruncate, ec, [&] { return ::ftruncate(h, static_cast<off_t>(size)); });
 }
 
 void sync(handle h, std::error_code& ec) noexcept {
