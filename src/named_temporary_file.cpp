@@ -45,6 +45,8 @@ std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
 
 void persist_impl(detail::file_state& s, const std::filesystem::path& target, bool replace) {
   std::filesystem::path to = absolute_or_throw(target);
+  // Whatever was written is in the file before it takes its final name.
+  if (!s.closed) s.buf.flush_pending();
   std::error_code ec;
   detail::platform::rename(s.path, to, replace, ec);
   if (ec) detail::throw_error("persist", s.path, to, ec);

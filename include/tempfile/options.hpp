@@ -35,7 +35,8 @@ struct options {
   std::size_t max_size = 0;
   /// Number of random characters between prefix and suffix; at least 6.
   std::size_t random_length = 8;
-  /// Permission bits; default 0600 for files and 0700 for directories.
+  /// Permission bits; default 0600 for files and 0700 for directories. As with open(2) and
+  /// mkdir(2), the umask can narrow them but never widen them.
   std::optional<std::filesystem::perms> mode = {};
 };
 

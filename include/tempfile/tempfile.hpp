@@ -23,5 +23,6 @@
 #include "tempfile/named_temporary_file.hpp"
 #include "tempfile/options.hpp"
 #include "tempfile/spooled_temporary_file.hpp"
+#include "tempfile/temporary_directory.hpp"
 #include "tempfile/temporary_file.hpp"
 #include "tempfile/version.hpp"

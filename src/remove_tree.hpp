@@ -1,0 +1,44 @@
+// Removing a directory tree without ever following a symbolic link: the walk behind
+// temporary_directory::cleanup(), kept free of exceptions so that signal cleanup can reuse it,
+// and built on "empty this open directory" so that a subtree can be handed to another thread.
+#pragma once
+
+#include <filesystem>
+#include <system_error>
+
+#include "platform/platform.hpp"
+
+namespace tempfile::detail {
+
+/// Removes the directory at the absolute `path` and everything in it.
+///
+/// An empty directory costs one rmdir. Otherwise the tree is walked relative to open directories
+/// (O_NOFOLLOW on every open, unlinkat of symbolic links themselves), iteratively, with at most
+/// 64 descriptors open and memory for the path being worked on (each level's name, plus the
+/// not-yet-emptied subdirectories of its current listing batch), never for the whole tree. Entries
+/// that cannot be removed for want of permission get owner rwx on their parent (never on the
+/// directory holding `path`) and are retried. Entries that vanish meanwhile are not errors.
+///
+/// Removes all it can; `first_error` receives the first failure, or is cleared. When
+/// `failed_entry` is given it receives the absolute path of the entry that failed first.
+void remove_tree(const std::filesystem::path& path, std::error_code& first_error,
+                 std::filesystem::path* failed_entry = nullptr) noexcept;
+
+/// Removes everything inside the open directory `dir`, which stays (and stays open, though it may
+/// be given owner rwx). One pass: entries created meanwhile may survive. This is the unit a
+/// subtree can be handed off as (open it, empty it, then unlinkat it from its parent).
+/// `first_error` as for remove_tree().
+void remove_contents(platform::handle dir, std::error_code& first_error) noexcept;
+
+#ifdef TEMPFILE_FAULT_INJECTION
+/// Test seam: a function called before each subdirectory is opened (open_child: `name` of `dir`)
+/// and before a parent is reopened from its child (open_parent: `dir` is the child, `name` "..").
+namespace remove_tree_seam {
+enum class event { open_child, open_parent };
+using hook = void (*)(event, platform::handle dir, const char* name, void* context) noexcept;
+/// Installs `h` (nullptr: none) for the calling process; not thread-aware, like the fault seam.
+void set_hook(hook h, void* context) noexcept;
+}  // namespace remove_tree_seam
+#endif
+
+}  // namespace tempfile::detail

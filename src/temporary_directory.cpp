@@ -1,0 +1,85 @@
+#include "tempfile/temporary_directory.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "create.hpp"
+#include "error.hpp"
+#include "platform/platform.hpp"
+#include "remove_tree.hpp"
+
+namespace tempfile {
+
+temporary_directory::temporary_directory(const options& opts)
+    : path_(detail::create_entry(opts, detail::entry_kind::directory).path),
+      generation_(detail::platform::fork_generation()),
+      owned_(true),
+      remove_on_destruction_(!opts.keep),
+      ignore_cleanup_errors_(opts.ignore_cleanup_errors) {}
+
+temporary_directory::temporary_directory(temporary_directory&& other) noexcept
+    : path_(std::move(other.path_)),
+      generation_(other.generation_),
+      owned_(std::exchange(other.owned_, false)),
+      remove_on_destruction_(other.remove_on_destruction_),
+      removed_(std::exchange(other.removed_, false)),
+      ignore_cleanup_errors_(other.ignore_cleanup_errors_) {
+  other.path_.clear();
+}
+
+temporary_directory& temporary_directory::operator=(temporary_directory&& other) noexcept {
+  if (this != &other) {
+    destroy();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+    generation_ = other.generation_;
+    owned_ = std::exchange(other.owned_, false);
+    remove_on_destruction_ = other.remove_on_destruction_;
+    removed_ = std::exchange(other.removed_, false);
+    ignore_cleanup_errors_ = other.ignore_cleanup_errors_;
+  }
+  return *this;
+}
+
+temporary_directory::~temporary_directory() { destroy(); }
+
+void temporary_directory::destroy() noexcept {
+  if (!owned_ || !remove_on_destruction_ || generation_ != detail::platform::fork_generation()) {
+    return;
+  }
+  std::error_code ignored;
+  detail::remove_tree(path_, ignored);
+  owned_ = false;
+}
+
+const std::filesystem::path& temporary_directory::path() const noexcept { return path_; }
+
+void temporary_directory::cleanup() {
+  // A fork()ed child shares the parent's directory: only the creating process removes it.
+  if (!owned_ || generation_ != detail::platform::fork_generation()) return;
+  std::error_code ec;
+  std::filesystem::path failed_entry;
+  detail::remove_tree(path_, ec, ignore_cleanup_errors_ ? nullptr : &failed_entry);
+  if (!ec) {
+    owned_ = false;
+    removed_ = true;
+    return;
+  }
+  if (ignore_cleanup_errors_) return;
+  if (failed_entry.empty() || failed_entry == path_) detail::throw_error("remove", path_, ec);
+  // Both paths, worded as the one-path errors are: "cannot remove '<directory>'".
+  std::string what = "cannot remove '";
+  what += path_.native();
+  what += '\'';
+  throw std::filesystem::filesystem_error(what, path_, failed_entry, ec);
+}
+
+std::filesystem::path temporary_directory::keep() {
+  if (path_.empty()) throw std::logic_error("tempfile: keep on a moved-from temporary_directory");
+  if (removed_) throw std::logic_error("tempfile: keep after cleanup() removed the directory");
+  owned_ = false;
+  return path_;
+}
+
+}  // namespace tempfile
