@@ -1,6 +1,8 @@
 #include "remove_tree.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -47,17 +49,50 @@ std::error_code out_of_memory() noexcept {
   return std::make_error_code(std::errc::not_enough_memory);
 }
 
-// A growable array of trivially copyable T on realloc: reports failure instead of throwing, so
-// the walk stays free of exceptions.
+// Where a walk gets its memory: the heap normally; a static arena inside a signal handler,
+// where malloc must not be called.
+struct tree_memory {
+  void* (*grow)(void* old, std::size_t old_size, std::size_t new_size) noexcept;
+  void (*release)(void* block) noexcept;
+};
+
+void* heap_grow(void* old, std::size_t, std::size_t new_size) noexcept {
+  return std::realloc(old, new_size);
+}
+void heap_release(void* block) noexcept { std::free(block); }
+constexpr tree_memory kHeap{&heap_grow, &heap_release};
+
+// The arena of remove_tree_signal_safe(): bump allocation, nothing freed until the next walk.
+// Untouched pages of it cost nothing.
+constexpr std::size_t kArenaSize = std::size_t{16} << 20;
+alignas(std::max_align_t) unsigned char g_arena[kArenaSize];
+std::size_t g_arena_used = 0;
+std::atomic_flag g_arena_busy = ATOMIC_FLAG_INIT;
+
+void* arena_grow(void* old, std::size_t old_size, std::size_t new_size) noexcept {
+  constexpr std::size_t kAlign = alignof(std::max_align_t);
+  const std::size_t start = (g_arena_used + kAlign - 1) / kAlign * kAlign;
+  if (start > kArenaSize || new_size > kArenaSize - start) return nullptr;
+  void* block = g_arena + start;
+  if (old != nullptr && old_size > 0)
+    std::memcpy(block, old, old_size < new_size ? old_size : new_size);
+  g_arena_used = start + new_size;
+  return block;
+}
+void arena_release(void*) noexcept {}
+constexpr tree_memory kArena{&arena_grow, &arena_release};
+
+// A growable array of trivially copyable T: reports failure instead of throwing, so the walk
+// stays free of exceptions.
 template <class T>
 class raw_array {
   static_assert(std::is_trivially_copyable_v<T>);
 
  public:
-  raw_array() = default;
+  explicit raw_array(const tree_memory& memory) noexcept : memory_(memory) {}
   raw_array(const raw_array&) = delete;
   raw_array& operator=(const raw_array&) = delete;
-  ~raw_array() { std::free(data_); }
+  ~raw_array() { memory_.release(data_); }
 
   T* data() noexcept { return data_; }
   T& operator[](std::size_t i) noexcept { return data_[i]; }
@@ -67,7 +102,7 @@ class raw_array {
     if (size_ + n > capacity_) {
       std::size_t capacity = capacity_ < 16 ? 16 : capacity_;
       while (capacity < size_ + n) capacity *= 2;
-      void* grown = std::realloc(static_cast<void*>(data_), capacity * sizeof(T));
+      void* grown = memory_.grow(data_, size_ * sizeof(T), capacity * sizeof(T));
       if (grown == nullptr) return false;
       data_ = static_cast<T*>(grown);
       capacity_ = capacity;
@@ -78,6 +113,7 @@ class raw_array {
   }
 
  private:
+  const tree_memory& memory_;
   T* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
@@ -104,18 +140,23 @@ struct frame {
 class walker {
  public:
   walker(std::error_code& first_error, const std::filesystem::path* root_path,
-         std::filesystem::path* failed_entry) noexcept
-      : first_error_(first_error), root_path_(root_path), failed_entry_(failed_entry) {}
+         std::filesystem::path* failed_entry, const tree_memory& memory = kHeap) noexcept
+      : first_error_(first_error),
+        root_path_(root_path),
+        failed_entry_(failed_entry),
+        memory_(memory),
+        frames_(memory),
+        names_(memory) {}
   walker(const walker&) = delete;
   walker& operator=(const walker&) = delete;
-  ~walker() { std::free(batch_); }
+  ~walker() { memory_.release(batch_); }
 
   // One pass over the open directory `root` (which stays open): removes everything in it.
   void empty(handle root, bool root_mode_fixed) noexcept {
     root_failed_ = true;
     root_saw_entries_ = false;
     root_mode_fixed_ = root_mode_fixed;
-    if (batch_ == nullptr) batch_ = std::malloc(platform::kDirectoryBufferSize);
+    if (batch_ == nullptr) batch_ = memory_.grow(nullptr, 0, platform::kDirectoryBufferSize);
     frames_.shrink(0);
     names_.shrink(0);
     frame r;
@@ -437,6 +478,7 @@ class walker {
   std::error_code& first_error_;
   const std::filesystem::path* root_path_;
   std::filesystem::path* failed_entry_;
+  const tree_memory& memory_;
   void* batch_ = nullptr;
   raw_array<frame> frames_;
   raw_array<char> names_;
@@ -447,22 +489,23 @@ class walker {
   bool root_mode_fixed_ = false;
 };
 
-}  // namespace
-
-void remove_tree(const std::filesystem::path& path, std::error_code& first_error,
-                 std::filesystem::path* failed_entry) noexcept {
+// remove_tree() on an absolute path given as characters, so that the signal-safe variant needs
+// no std::filesystem::path; `root_path` (the same path) is only used to word failures.
+void remove_tree_core(const char* root_name, std::error_code& first_error,
+                      const std::filesystem::path* root_path, std::filesystem::path* failed_entry,
+                      const tree_memory& memory) noexcept {
   first_error.clear();
   const auto report = [&](std::error_code ec) noexcept {
     if (first_error) return;
     first_error = ec;
-    if (failed_entry == nullptr) return;
+    if (failed_entry == nullptr || root_path == nullptr) return;
     try {
-      *failed_entry = path;
+      *failed_entry = *root_path;
     } catch (...) {
     }
   };
   std::error_code ec;
-  platform::remove_directory(path, ec);
+  platform::remove_directory(root_name, ec);
   if (!ec || vanished(ec)) return;
   // ENOTEMPTY (EEXIST on some systems) means a walk. EACCES/EPERM come from the directory that
   // holds `path`, whose mode is never touched: remove what is inside all the same.
@@ -471,7 +514,6 @@ void remove_tree(const std::filesystem::path& path, std::error_code& first_error
     return;
   }
   bool root_fixed = false;
-  const char* const root_name = path.c_str();  // absolute: the handle is ignored
   handle root = platform::open_directory_at(invalid_handle, root_name, ec);
   if (denied(ec)) {
     // The directory itself lacks r or x: fix it by name, without following a symbolic link.
@@ -486,11 +528,11 @@ void remove_tree(const std::filesystem::path& path, std::error_code& first_error
     if (!vanished(ec)) report(ec);
     return;
   }
-  walker w(first_error, &path, failed_entry);
+  walker w(first_error, root_path, failed_entry, memory);
   for (unsigned pass = 1;; ++pass) {
     w.empty(root, root_fixed);
     root_fixed = w.root_mode_fixed();
-    platform::remove_directory(path, ec);
+    platform::remove_directory(root_name, ec);
     if (!ec || vanished(ec)) break;
     if (not_empty(ec) && !w.failed() && w.saw_entries() && pass < kMaxPasses) {
       std::error_code seek_ec;
@@ -502,6 +544,23 @@ void remove_tree(const std::filesystem::path& path, std::error_code& first_error
   }
   std::error_code ignored;
   platform::close(root, ignored);
+}
+
+}  // namespace
+
+void remove_tree(const std::filesystem::path& path, std::error_code& first_error,
+                 std::filesystem::path* failed_entry) noexcept {
+  remove_tree_core(path.c_str(), first_error, &path, failed_entry, kHeap);
+}
+
+void remove_tree_signal_safe(const char* path) noexcept {
+  // One walk at a time owns the arena; a second thread dying at the same moment skips the walk
+  // (the first one is removing the same registered trees).
+  if (g_arena_busy.test_and_set(std::memory_order_acquire)) return;
+  g_arena_used = 0;
+  std::error_code ignored;
+  remove_tree_core(path, ignored, nullptr, nullptr, kArena);
+  g_arena_busy.clear(std::memory_order_release);
 }
 
 void remove_contents(platform::handle dir, std::error_code& first_error) noexcept {

@@ -24,6 +24,11 @@ namespace tempfile::detail {
 void remove_tree(const std::filesystem::path& path, std::error_code& first_error,
                  std::filesystem::path* failed_entry = nullptr) noexcept;
 
+/// remove_tree() for signal handlers: async-signal-safe (no allocation: memory comes from a
+/// static arena, enough for trees tens of thousands of levels deep), reports nothing. One call
+/// runs at a time; a concurrent call returns at once.
+void remove_tree_signal_safe(const char* path) noexcept;
+
 /// Removes everything inside the open directory `dir`, which stays (and stays open, though it may
 /// be given owner rwx). One pass: entries created meanwhile may survive. This is the unit a
 /// subtree can be handed off as (open it, empty it, then unlinkat it from its parent).

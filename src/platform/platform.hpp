@@ -101,6 +101,8 @@ void close(handle h, std::error_code& ec) noexcept;
 
 void remove_file(const std::filesystem::path& path, std::error_code& ec) noexcept;
 void remove_directory(const std::filesystem::path& path, std::error_code& ec) noexcept;
+/// The same for a path given as characters (no allocation: usable in a signal handler).
+void remove_directory(const char* path, std::error_code& ec) noexcept;
 
 /// Renames `from` to `to`. With `replace` false, fails with EEXIST rather than replace `to`
 /// (renameat2 RENAME_NOREPLACE, or link then unlink where the file system refuses that).

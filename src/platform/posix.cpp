@@ -153,7 +153,11 @@ void remove_file(const std::filesystem::path& path, std::error_code& ec) noexcep
 }
 
 void remove_directory(const std::filesystem::path& path, std::error_code& ec) noexcept {
-  retry_eintr(fault::call::rmdir, ec, [&] { return ::rmdir(path.c_str()); });
+  remove_directory(path.c_str(), ec);
+}
+
+void remove_directory(const char* path, std::error_code& ec) noexcept {
+  retry_eintr(fault::call::rmdir, ec, [&] { return ::rmdir(path); });
 }
 
 }  // namespace tempfile::detail::platform
