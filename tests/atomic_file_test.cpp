@@ -45,11 +45,6 @@ stat_result stat_of(const fs::path& p) {
 
 }  // namespace
 
-namespace tftest {
-// Readable parameter names in gtest's messages.
-void PrintTo(const root& r, std::ostream* os) { *os << r.label << " (" << r.path.string() << ')'; }
-}  // namespace tftest
-
 namespace {
 
 bool contains(const std::string& haystack, const std::string& needle) {

@@ -25,11 +25,6 @@
 #include "platform/fault.hpp"
 #include "test_support.hpp"
 
-namespace tftest {
-// Readable parameter names in gtest's messages.
-void PrintTo(const root& r, std::ostream* os) { *os << r.label << " (" << r.path.string() << ')'; }
-}  // namespace tftest
-
 namespace {
 
 namespace fs = std::filesystem;
