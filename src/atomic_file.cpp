@@ -11,6 +11,7 @@
 #include "error.hpp"
 #include "file_state.hpp"
 #include "names.hpp"
+#include "registry.hpp"
 
 namespace tempfile {
 
@@ -40,6 +41,7 @@ struct atomic_target {
   std::size_t random_length = 8;
   std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
   platform::handle dir_fd = platform::invalid_handle;
+  registry::ticket ticket = 0;  // the named temporary, for signal cleanup and the guardian
   bool dir_unreadable = false;  // the directory cannot be opened for fsync (EACCES)
   bool unnamed = false;         // O_TMPFILE: temp is only set during commit()
   bool finished = false;        // committed or discarded
@@ -63,9 +65,27 @@ struct atomic_target {
   void remove_temp(std::error_code& ec) noexcept {
     ec.clear();
     if (temp.empty() || !owned_by_this_process()) return;
+    // Forgotten before it goes, so that no cleanup can ever remove a later file of that name.
+    registry::remove(std::exchange(ticket, 0));
     platform::remove_file(temp, ec);
     if (ec == std::errc::no_such_file_or_directory) ec.clear();
-    if (!ec) temp.clear();
+    if (!ec) {
+      temp.clear();
+    } else {
+      ticket = registry::add(temp, registry::kind::file);
+    }
+  }
+
+  // The temporary has a name from now on: crash cleanup must know it.
+  void name_temp(std::filesystem::path p) noexcept {
+    temp = std::move(p);
+    ticket = registry::add(temp, registry::kind::file);
+  }
+
+  // The temporary's name became the target's: nothing to clean up any more.
+  void temp_renamed() noexcept {
+    registry::remove(std::exchange(ticket, 0));
+    temp.clear();
   }
 
   void close_dir() noexcept {
@@ -146,7 +166,7 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
     if (!ec) {
       fd = entry.fd;
-      t.temp = std::move(entry.path);
+      t.name_temp(std::move(entry.path));
     }
   } else if (!ec) {
     t.unnamed = true;
@@ -196,7 +216,7 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
     platform::link_anonymous(fd, t.dir / name, ec);
   }
   if (ec) throw_error("name temporary file for", t.given, ec);
-  t.temp = t.dir / name;
+  t.name_temp(t.dir / name);
 }
 
 }  // namespace
@@ -271,7 +291,7 @@ void atomic_file::commit() {
   }
   detail::platform::rename(t.temp, t.resolved, true, ec);
   if (ec) detail::throw_error("rename temporary file over", t.given, ec);
-  t.temp.clear();
+  t.temp_renamed();
   t.finished = true;
   t.committed = true;
   std::error_code dir_ec;

@@ -31,12 +31,28 @@ bool file_state::owned_by_this_process() const noexcept {
   return generation == platform::fork_generation();
 }
 
+void file_state::arm() noexcept {
+  armed = true;
+  if (ticket == 0) ticket = registry::add(path, registry::kind::file);
+}
+
+void file_state::disarm() noexcept {
+  armed = false;
+  registry::remove(std::exchange(ticket, 0));
+}
+
 void file_state::remove_if_armed(std::error_code& ec) noexcept {
   ec.clear();
   if (!armed || deleted || path.empty() || !owned_by_this_process()) return;
+  // Forgotten before it goes: no cleanup may ever remove a later file of the same name.
+  registry::remove(std::exchange(ticket, 0));
   platform::remove_file(path, ec);
   if (ec == std::errc::no_such_file_or_directory) ec.clear();  // deleted by someone else: fine
-  if (!ec) deleted = true;
+  if (!ec) {
+    deleted = true;
+  } else {
+    ticket = registry::add(path, registry::kind::file);  // still there: still guarded
+  }
 }
 
 void file_state::close() {

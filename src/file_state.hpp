@@ -10,6 +10,7 @@
 #include <streambuf>
 
 #include "platform/platform.hpp"
+#include "registry.hpp"
 #include "tempfile/file.hpp"
 #include "tempfile/options.hpp"
 
@@ -108,6 +109,7 @@ struct file_state {
   bool delete_on_close = true;  // close() (not just destruction) deletes an armed file
   bool deleted = false;         // close() deleted it
   std::optional<platform::file_identity> identity;  // recorded when close() leaves the file
+  registry::ticket ticket = 0;  // while armed: known to signal cleanup and the guardian
 
   file_state() = default;
   file_state(const file_state&) = delete;
@@ -123,6 +125,10 @@ struct file_state {
   void close();
   /// Deletes the file at `path` if armed and ours; ENOENT (someone deleted it) is not an error.
   void remove_if_armed(std::error_code& ec) noexcept;
+  /// Makes the file at `path` ours to delete, and known to crash cleanup.
+  void arm() noexcept;
+  /// The file at `path` is no longer ours to delete (kept or persisted).
+  void disarm() noexcept;
 };
 
 /// The library's own access to a file's state.

@@ -14,9 +14,9 @@ std::unique_ptr<detail::file_state> make_named(const options& opts) {
   detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
   auto state = std::make_unique<detail::file_state>();
   state->path = std::move(entry.path);
-  state->armed = !opts.keep;
   state->delete_on_close = opts.delete_on_close;
   state->adopt(entry.fd);
+  if (!opts.keep) state->arm();
   return state;
 }
 
@@ -51,8 +51,8 @@ void persist_impl(detail::file_state& s, const std::filesystem::path& target, bo
   detail::platform::rename(s.path, to, replace, ec);
   if (ec) detail::throw_error("persist", s.path, to, ec);
   // Only now, after the rename succeeded, does the object change.
+  s.disarm();
   s.path = std::move(to);
-  s.armed = false;
 }
 
 }  // namespace
@@ -65,7 +65,7 @@ const std::filesystem::path& named_temporary_file::path() const noexcept {
 
 std::filesystem::path named_temporary_file::keep() {
   detail::file_state& s = named_state(state(), "keep");
-  s.armed = false;
+  s.disarm();
   return s.path;
 }
 

@@ -7,15 +7,9 @@
 #include "tempfile/options.hpp"
 #include "tempfile/temporary_directory.hpp"
 
-// The guardian removes the directory even when this process is killed with SIGKILL. It comes
-// with include/tempfile/signals.hpp; until that header exists, `run` relies on its own signal
-// forwarding and covers every death but SIGKILL.
-#if __has_include("tempfile/signals.hpp")
+// The guardian removes the directory even when this process is killed with SIGKILL; `run`'s own
+// signal forwarding covers every other death.
 #include "tempfile/signals.hpp"
-#define TEMPFILE_RUN_HAS_GUARDIAN 1
-#else
-#define TEMPFILE_RUN_HAS_GUARDIAN 0
-#endif
 
 namespace tempfile::detail {
 
@@ -56,7 +50,6 @@ struct forwarding_guard {
 run_outcome run_command(const run_request& request,
                         const std::function<void(const std::filesystem::path&)>& created) {
   run_outcome outcome;
-#if TEMPFILE_RUN_HAS_GUARDIAN
   // GUARDIAN CALL SITE: before the directory exists, so that it is registered with the guardian.
   // Without it, everything but SIGKILL of this process is still covered: run on, and say so.
   try {
@@ -64,7 +57,6 @@ run_outcome run_command(const run_request& request,
   } catch (...) {
     outcome.guardian_error = std::current_exception();
   }
-#endif
   // From here on a SIGINT/SIGTERM/SIGHUP waits for the command and is forwarded to it; if no
   // command starts, it is delivered when the guard goes, after the directory is gone.
   platform::hold_signals();

@@ -7,6 +7,7 @@
 #include "create.hpp"
 #include "error.hpp"
 #include "platform/platform.hpp"
+#include "registry.hpp"
 #include "remove_tree.hpp"
 
 namespace tempfile {
@@ -16,7 +17,10 @@ temporary_directory::temporary_directory(const options& opts)
       generation_(detail::platform::fork_generation()),
       owned_(true),
       remove_on_destruction_(!opts.keep),
-      ignore_cleanup_errors_(opts.ignore_cleanup_errors) {}
+      ignore_cleanup_errors_(opts.ignore_cleanup_errors) {
+  if (remove_on_destruction_)
+    ticket_ = detail::registry::add(path_, detail::registry::kind::directory);
+}
 
 temporary_directory::temporary_directory(temporary_directory&& other) noexcept
     : path_(std::move(other.path_)),
@@ -24,7 +28,8 @@ temporary_directory::temporary_directory(temporary_directory&& other) noexcept
       owned_(std::exchange(other.owned_, false)),
       remove_on_destruction_(other.remove_on_destruction_),
       removed_(std::exchange(other.removed_, false)),
-      ignore_cleanup_errors_(other.ignore_cleanup_errors_) {
+      ignore_cleanup_errors_(other.ignore_cleanup_errors_),
+      ticket_(std::exchange(other.ticket_, 0)) {
   other.path_.clear();
 }
 
@@ -38,6 +43,7 @@ temporary_directory& temporary_directory::operator=(temporary_directory&& other)
     remove_on_destruction_ = other.remove_on_destruction_;
     removed_ = std::exchange(other.removed_, false);
     ignore_cleanup_errors_ = other.ignore_cleanup_errors_;
+    ticket_ = std::exchange(other.ticket_, 0);
   }
   return *this;
 }
@@ -48,6 +54,8 @@ void temporary_directory::destroy() noexcept {
   if (!owned_ || !remove_on_destruction_ || generation_ != detail::platform::fork_generation()) {
     return;
   }
+  // Forgotten first: no crash cleanup may ever remove a later directory of the same name.
+  detail::registry::remove(std::exchange(ticket_, 0));
   std::error_code ignored;
   detail::remove_tree(path_, ignored);
   owned_ = false;
@@ -62,6 +70,7 @@ void temporary_directory::cleanup() {
   std::filesystem::path failed_entry;
   detail::remove_tree(path_, ec, ignore_cleanup_errors_ ? nullptr : &failed_entry);
   if (!ec) {
+    detail::registry::remove(std::exchange(ticket_, 0));
     owned_ = false;
     removed_ = true;
     return;
@@ -78,6 +87,7 @@ void temporary_directory::cleanup() {
 std::filesystem::path temporary_directory::keep() {
   if (path_.empty()) throw std::logic_error("tempfile: keep on a moved-from temporary_directory");
   if (removed_) throw std::logic_error("tempfile: keep after cleanup() removed the directory");
+  detail::registry::remove(std::exchange(ticket_, 0));
   owned_ = false;
   return path_;
 }

@@ -9,14 +9,9 @@
 #include "sponge.hpp"
 
 // Signal cleanup removes a named temporary (atomic_file's fallback where the file system has no
-// O_TMPFILE) on SIGINT/SIGTERM. It comes with include/tempfile/signals.hpp; until that header
-// exists, the unnamed temporaries used wherever O_TMPFILE works leave nothing behind anyway.
-#if __has_include(<tempfile/signals.hpp>)
+// O_TMPFILE) on SIGINT/SIGTERM; the unnamed temporaries used wherever O_TMPFILE works leave
+// nothing behind anyway.
 #include <tempfile/signals.hpp>
-#define TEMPFILE_SPONGE_HAS_SIGNAL_CLEANUP 1
-#else
-#define TEMPFILE_SPONGE_HAS_SIGNAL_CLEANUP 0
-#endif
 
 namespace tempfile::cli {
 
@@ -67,9 +62,7 @@ int sponge_command(std::span<const std::string> args, std::istream& in, std::ost
   }
 
   try {
-#if TEMPFILE_SPONGE_HAS_SIGNAL_CLEANUP
     tempfile::enable_signal_cleanup();  // SIGNAL CLEANUP CALL SITE
-#endif
     spooled_temporary_file content = detail::soak(in);
     if (parsed.operands.empty()) {
       detail::copy_to_stream(content, out);

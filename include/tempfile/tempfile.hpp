@@ -22,6 +22,7 @@
 #include "tempfile/functions.hpp"
 #include "tempfile/named_temporary_file.hpp"
 #include "tempfile/options.hpp"
+#include "tempfile/signals.hpp"
 #include "tempfile/spooled_temporary_file.hpp"
 #include "tempfile/temporary_directory.hpp"
 #include "tempfile/temporary_file.hpp"

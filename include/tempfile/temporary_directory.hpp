@@ -63,6 +63,7 @@ class temporary_directory {
   bool remove_on_destruction_ = true;  // !options::keep
   bool removed_ = false;               // cleanup() succeeded
   bool ignore_cleanup_errors_ = false;
+  std::uint64_t ticket_ = 0;  // registration with crash cleanup, while the destructor would remove
 };
 
 }  // namespace tempfile

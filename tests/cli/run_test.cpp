@@ -17,13 +17,8 @@
 #include <vector>
 
 #include "process_support.hpp"
+#include "tempfile/signals.hpp"
 #include "test_support.hpp"
-
-#if __has_include("tempfile/signals.hpp")
-#define TEMPFILE_TEST_HAS_GUARDIAN 1
-#else
-#define TEMPFILE_TEST_HAS_GUARDIAN 0
-#endif
 
 namespace {
 
@@ -327,13 +322,8 @@ TEST_F(Run, SigkillOfTempfileKillsTheCommandAndTheGuardianRemovesTheDirectory) {
   ASSERT_EQ(::kill(s.pid, SIGKILL), 0);
   EXPECT_EQ(wait_status(s.pid), 128 + SIGKILL);
   EXPECT_TRUE(wait_for_exit_of(command)) << "the command outlived tempfile";
-#if TEMPFILE_TEST_HAS_GUARDIAN
   EXPECT_TRUE(wait_until_gone(dir)) << dir << " was not removed";
   expect_nothing_left();
-#else
-  // No guardian yet (include/tempfile/signals.hpp): the scratch directory's removal tidies up.
-  GTEST_SKIP() << "no guardian yet: the directory of a SIGKILLed tempfile stays";
-#endif
 }
 
 }  // namespace

@@ -1,0 +1,143 @@
+#include "guardian.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "error.hpp"
+#include "platform/platform.hpp"
+#include "remove_tree.hpp"
+
+namespace tempfile::detail::guardian {
+
+namespace {
+
+enum : std::uint32_t { kAdd = 1, kForget = 2 };
+
+// One message per send; a SOCK_SEQPACKET channel keeps their boundaries.
+struct header {
+  std::uint32_t op;
+  std::uint32_t kind;
+  std::uint64_t ticket;
+};
+
+std::mutex g_start_mutex;
+std::atomic<platform::handle> g_channel{platform::invalid_handle};
+std::atomic<std::uint64_t> g_generation{0};  // fork generation of the process the guardian serves
+std::atomic<std::int64_t> g_pid{-1};
+
+// A fork()ed child must not hold the channel: it would delay the guardian's end-of-file until the
+// child exits, and the child's own objects are not the guardian's business.
+void forget_in_child() noexcept {
+  const platform::handle h = g_channel.exchange(platform::invalid_handle);
+  if (h != platform::invalid_handle) {
+    std::error_code ignored;
+    platform::close(h, ignored);
+  }
+  g_pid.store(-1);
+}
+
+platform::handle active_channel() noexcept {
+  const platform::handle h = g_channel.load(std::memory_order_seq_cst);
+  if (h == platform::invalid_handle) return h;
+  if (g_generation.load(std::memory_order_relaxed) != platform::fork_generation()) {
+    return platform::invalid_handle;
+  }
+  return h;
+}
+
+void send_add(platform::handle h, registry::ticket t, const char* path,
+              std::uint32_t kind) noexcept {
+  char message[sizeof(header) + registry::kMaxPath];
+  const header hd{kAdd, kind, t};
+  const std::size_t len = std::strlen(path);
+  std::memcpy(message, &hd, sizeof hd);
+  std::memcpy(message + sizeof hd, path, len);
+  platform::send_message(h, message, sizeof hd + len);
+}
+
+// The guardian process: collect entries until the parent's end of the channel closes, then
+// remove whatever is still registered.
+void guardian_main(platform::handle channel) noexcept {
+  std::map<std::uint64_t, std::pair<std::uint32_t, std::string>> entries;
+  char message[sizeof(header) + registry::kMaxPath];
+  for (;;) {
+    const std::ptrdiff_t n = platform::receive_message(channel, message, sizeof message);
+    if (n <= 0) break;  // end of file: the parent died (or closed the channel on exit)
+    if (static_cast<std::size_t>(n) < sizeof(header)) continue;
+    header hd;
+    std::memcpy(&hd, message, sizeof hd);
+    if (hd.op == kAdd) {
+      try {
+        entries[hd.ticket] = {
+            hd.kind, std::string(message + sizeof hd, static_cast<std::size_t>(n) - sizeof hd)};
+      } catch (...) {  // out of memory: this entry goes unguarded, the others do not
+      }
+    } else if (hd.op == kForget) {
+      entries.erase(hd.ticket);
+    }
+  }
+  for (const auto& [ticket, entry] : entries) {
+    (void)ticket;
+    if (entry.first == static_cast<std::uint32_t>(registry::kind::directory)) {
+      std::error_code ignored;
+      remove_tree(entry.second, ignored);
+    } else {
+      platform::unlink_path(entry.second.c_str());
+    }
+  }
+}
+
+struct handover {
+  platform::handle channel;
+};
+
+void hand_over(const char* path, registry::kind k, registry::ticket t, void* ctx) {
+  const auto* h = static_cast<handover*>(ctx);
+  send_add(h->channel, t, path, static_cast<std::uint32_t>(k));
+  // If the entry went away while we sent it, its own "forget" may have gone out first: repeat it.
+  if (!registry::is_live(t)) notify_forget(t);
+}
+
+}  // namespace
+
+void start() {
+  std::lock_guard lock(g_start_mutex);
+  if (active_channel() != platform::invalid_handle) return;
+  static const bool registered = [] {
+    platform::on_fork_child(&forget_in_child);
+    return true;
+  }();
+  (void)registered;
+  std::error_code ec;
+  std::int64_t pid = -1;
+  const platform::handle channel = platform::spawn_guardian(&guardian_main, pid, ec);
+  if (ec) throw_error("start the guardian process", {}, ec);
+  g_generation.store(platform::fork_generation(), std::memory_order_relaxed);
+  g_pid.store(pid);
+  g_channel.store(channel, std::memory_order_seq_cst);
+  // Entries made before now: hand them over. Entries made from now on notify by themselves.
+  handover h{channel};
+  registry::for_each(&hand_over, &h);
+}
+
+void notify_add(registry::ticket t, const char* path, std::uint32_t kind) noexcept {
+  const platform::handle h = active_channel();
+  if (h != platform::invalid_handle) send_add(h, t, path, kind);
+}
+
+void notify_forget(registry::ticket t) noexcept {
+  const platform::handle h = active_channel();
+  if (h == platform::invalid_handle) return;
+  const header hd{kForget, 0, t};
+  platform::send_message(h, &hd, sizeof hd);
+}
+
+std::int64_t pid() noexcept {
+  return active_channel() != platform::invalid_handle ? g_pid.load() : -1;
+}
+
+}  // namespace tempfile::detail::guardian

@@ -1,0 +1,155 @@
+#include "registry.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <new>
+
+#include "guardian.hpp"
+#include "platform/platform.hpp"
+
+namespace tempfile::detail::registry {
+
+namespace {
+
+enum : std::uint32_t { kFree = 0, kClaimed = 1, kLive = 2 };
+
+struct slot {
+  std::atomic<std::uint32_t> state{kFree};
+  std::atomic<std::uint32_t> sequence{0};  // odd while the slot is being written
+  std::atomic<std::uint32_t> kind{0};
+  std::atomic<std::uint64_t> generation{0};
+  // Characters are atomics so that a handler (or the guardian hand-over) reading a slot that is
+  // being rewritten is a benign, detected race rather than undefined behaviour.
+  std::atomic<char> path[kMaxPath];
+};
+
+constexpr std::uint32_t kSlotsPerBlock = 64;
+
+struct block {
+  slot slots[kSlotsPerBlock];
+  std::atomic<block*> next{nullptr};
+};
+
+// The first block is static (untouched pages cost nothing); more are chained as needed, never
+// freed, so a handler can always walk the chain.
+block g_first;
+std::atomic<std::uint32_t> g_hint{0};  // where to start looking for a free slot
+
+ticket make_ticket(std::uint32_t index, std::uint32_t sequence) noexcept {
+  return (static_cast<std::uint64_t>(sequence) << 32) | (index + 1u);
+}
+
+slot* slot_at(std::uint32_t index) noexcept {
+  block* b = &g_first;
+  while (index >= kSlotsPerBlock) {
+    b = b->next.load(std::memory_order_acquire);
+    if (b == nullptr) return nullptr;
+    index -= kSlotsPerBlock;
+  }
+  return &b->slots[index];
+}
+
+// Claims a free slot, adding a block when every slot is taken; returns its index or -1.
+std::int64_t claim() noexcept {
+  const std::uint32_t start = g_hint.load(std::memory_order_relaxed);
+  for (int pass = 0; pass < 2; ++pass) {
+    std::uint32_t index = 0;
+    for (block* b = &g_first; b != nullptr; b = b->next.load(std::memory_order_acquire)) {
+      for (std::uint32_t i = 0; i < kSlotsPerBlock; ++i, ++index) {
+        if (pass == 0 && index < start) continue;
+        std::uint32_t expected = kFree;
+        if (b->slots[i].state.compare_exchange_strong(expected, kClaimed,
+                                                      std::memory_order_acquire)) {
+          g_hint.store(index + 1, std::memory_order_relaxed);
+          return index;
+        }
+      }
+    }
+  }
+  // Every slot is live: append a block (another thread may append one first; either is fine).
+  block* fresh = new (std::nothrow) block;
+  if (fresh == nullptr) return -1;
+  fresh->slots[0].state.store(kClaimed, std::memory_order_relaxed);
+  std::uint32_t index = 0;
+  block* b = &g_first;
+  for (;;) {
+    index += kSlotsPerBlock;
+    block* expected = nullptr;
+    if (b->next.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) break;
+    b = expected;
+  }
+  g_hint.store(index + 1, std::memory_order_relaxed);
+  return index;
+}
+
+}  // namespace
+
+ticket add(const std::filesystem::path& path, kind k) noexcept {
+  const std::string& native = path.native();
+  if (native.size() + 1 > kMaxPath) return 0;
+  const std::int64_t claimed = claim();
+  if (claimed < 0) return 0;
+  const auto index = static_cast<std::uint32_t>(claimed);
+  slot& s = *slot_at(index);
+  const std::uint32_t seq = s.sequence.load(std::memory_order_relaxed) + 1;  // odd: writing
+  s.sequence.store(seq, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  s.kind.store(static_cast<std::uint32_t>(k), std::memory_order_relaxed);
+  s.generation.store(platform::fork_generation(), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < native.size(); ++i)
+    s.path[i].store(native[i], std::memory_order_relaxed);
+  s.path[native.size()].store('\0', std::memory_order_relaxed);
+  s.sequence.store(seq + 1, std::memory_order_release);
+  s.state.store(kLive, std::memory_order_seq_cst);
+  const ticket t = make_ticket(index, seq + 1);
+  guardian::notify_add(t, native.c_str(), static_cast<std::uint32_t>(k));
+  return t;
+}
+
+void remove(ticket t) noexcept {
+  if (t == 0) return;
+  const auto index = static_cast<std::uint32_t>((t & 0xffffffffu) - 1u);
+  slot* s = slot_at(index);
+  if (s == nullptr || s->sequence.load(std::memory_order_relaxed) != (t >> 32)) return;
+  // Free first, then tell the guardian: a hand-over walking the registry concurrently either
+  // sees the slot free, or sends its "add" before this "forget" (see guardian::start()).
+  s->state.store(kFree, std::memory_order_seq_cst);
+  guardian::notify_forget(t);
+  std::uint32_t hint = g_hint.load(std::memory_order_relaxed);
+  while (index < hint && !g_hint.compare_exchange_weak(hint, index, std::memory_order_relaxed)) {
+  }
+}
+
+void for_each(void (*fn)(const char* path, kind k, ticket t, void* ctx), void* ctx) noexcept {
+  const std::uint64_t generation = platform::fork_generation();
+  char path[kMaxPath];
+  std::uint32_t index = 0;
+  for (block* b = &g_first; b != nullptr; b = b->next.load(std::memory_order_acquire)) {
+    for (std::uint32_t i = 0; i < kSlotsPerBlock; ++i, ++index) {
+      slot& s = b->slots[i];
+      if (s.state.load(std::memory_order_acquire) != kLive) continue;
+      const std::uint32_t before = s.sequence.load(std::memory_order_acquire);
+      if ((before & 1u) != 0) continue;
+      const auto k = static_cast<kind>(s.kind.load(std::memory_order_relaxed));
+      const std::uint64_t gen = s.generation.load(std::memory_order_relaxed);
+      std::size_t n = 0;
+      while (n + 1 < kMaxPath && (path[n] = s.path[n].load(std::memory_order_relaxed)) != '\0') ++n;
+      path[n] = '\0';
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (s.sequence.load(std::memory_order_relaxed) != before ||
+          s.state.load(std::memory_order_relaxed) != kLive || gen != generation) {
+        continue;  // rewritten while we read it, or the parent's entry in a fork()ed child
+      }
+      fn(path, k, make_ticket(index, before), ctx);
+    }
+  }
+}
+
+bool is_live(ticket t) noexcept {
+  if (t == 0) return false;
+  const slot* s = slot_at(static_cast<std::uint32_t>((t & 0xffffffffu) - 1u));
+  return s != nullptr && s->state.load(std::memory_order_seq_cst) == kLive &&
+         s->sequence.load(std::memory_order_relaxed) == (t >> 32);
+}
+
+}  // namespace tempfile::detail::registry
