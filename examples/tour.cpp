@@ -40,6 +40,21 @@ std::string octal(unsigned mode) {
   return buf;
 }
 
+#ifdef TEMPFILE_COMMAND
+// Runs a shell command line and returns its standard output without the final newline.
+std::string shell(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    ::pclose(p);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  for (char& c : out) c = c == '\n' ? ' ' : c;
+  return out;
+}
+#endif
+
 unsigned mode_of(const fs::path& p) {
   return static_cast<unsigned>(fs::status(p).permissions()) & 07777u;
 }
@@ -176,6 +191,25 @@ int main() try {
     say("after commit(): " + quoted(slurp(config)) + ", mode kept " + octal(mode_of(config)));
   }
 
+#ifdef TEMPFILE_COMMAND
+  step("The tempfile command: mktemp as GNU does it, run, sponge, dir");
+  {
+    const std::string cmd = TEMPFILE_COMMAND;
+    const std::string in = " TMPDIR=" + dir.string() + " ";
+    say("$ tempfile dir                      -> " + shell(in + cmd + " dir"));
+    say("$ tempfile mktemp -d                -> " + shell(in + cmd + " mktemp -d"));
+    say("$ tempfile mktemp --suffix=.log     -> " + shell(in + cmd + " mktemp --suffix=.log"));
+    const std::string private_dir =
+        shell(in + cmd + " run -- sh -c 'echo $TMPDIR; touch $TMPDIR/x'");
+    say("$ tempfile run -- sh -c 'echo $TMPDIR; touch $TMPDIR/x' -> " + private_dir);
+    say("  and afterwards that directory " + presence(private_dir));
+    const fs::path notes = dir / "notes.txt";
+    std::ofstream(notes) << "b\na\nc\n";
+    shell(in + "sort " + notes.string() + " | " + cmd + " sponge " + notes.string());
+    say("$ sort notes.txt | tempfile sponge notes.txt -> notes.txt is now " + quoted(slurp(notes)));
+  }
+
+#endif
   step("Cleanup");
   const fs::path base_path = base.path();
   base.cleanup();
