@@ -49,19 +49,7 @@ void make_mkstemp(const tempfile::options& o) {
 
 void make_mkdtemp(const tempfile::options& o) { (void)tempfile::mkdtemp(o); }
 
-class Functions : public ::testing::TestWithParam<tftest::root> {
- protected:
-  void SetUp() override { fault::reset(); }
-  void TearDown() override { fault::reset(); }
-  const fs::path& dir() const { return dir_.path(); }
-  tempfile::options in_dir() const {
-    tempfile::options o;
-    o.dir = dir();
-    return o;
-  }
-
-  tftest::scratch dir_{GetParam().path};
-};
+class Functions : public tftest::root_test {};
 
 // --- mkstemp -------------------------------------------------------------------------------------
 
@@ -94,7 +82,7 @@ TEST_P(Functions, MkstempReturnsAnOpenCloseOnExecDescriptorAndAnAbsolutePath) {
   // The caller owns both: closing the descriptor deletes nothing.
   ASSERT_EQ(::close(r.fd), 0);
   EXPECT_TRUE(fs::exists(r.path));
-  EXPECT_EQ(dir_.entries().size(), 1u);
+  EXPECT_EQ(entries().size(), 1u);
 }
 
 TEST_P(Functions, MkstempGivesANewFileEachTime) {
@@ -104,7 +92,7 @@ TEST_P(Functions, MkstempGivesANewFileEachTime) {
   EXPECT_NE(a.fd, b.fd);
   ::close(a.fd);
   ::close(b.fd);
-  EXPECT_EQ(dir_.entries().size(), 2u);
+  EXPECT_EQ(entries().size(), 2u);
 }
 
 TEST_P(Functions, MkstempRetriesAnInjectedEintrInvisibly) {
@@ -120,7 +108,7 @@ TEST_P(Functions, MkstempDoesNotRetryErrorsOtherThanEexist) {
   fault::fail(call::open, 1, ENOSPC);
   expect_fs_error([&] { make_mkstemp(in_dir()); }, ENOSPC, dir());
   EXPECT_EQ(fault::calls(call::open), 1u);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 // --- mkdtemp -------------------------------------------------------------------------------------
@@ -133,7 +121,7 @@ TEST_P(Functions, MkdtempCreatesAnEmptyPrivateDirectory) {
   EXPECT_TRUE(fs::equivalent(p.parent_path(), dir()));
   EXPECT_EQ(p.filename().string().rfind("tmp", 0), 0u) << p;
   EXPECT_NE(tempfile::mkdtemp(in_dir()), p);
-  EXPECT_EQ(dir_.entries().size(), 2u);
+  EXPECT_EQ(entries().size(), 2u);
 }
 
 TEST_P(Functions, MkdtempRetriesAnInjectedEintrInvisibly) {
@@ -156,20 +144,20 @@ TEST_P(Functions, MktempReturnsAFreeNameAndCreatesNothing) {
     EXPECT_EQ(name.size(), 3u + 8u + 2u) << name;
     EXPECT_EQ(name.substr(name.size() - 2), ".x") << name;
   }
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(Functions, MktempInAMissingDirectoryThrows) {
   const fs::path missing = dir() / "missing";
   expect_fs_error([&] { (void)call_mktemp({.dir = missing}); }, ENOENT, missing);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(Functions, MktempInAPlainFileThrowsEnotdir) {
   const fs::path plain = dir() / "plain";
   tftest::spit(plain, "x");
   expect_fs_error([&] { (void)call_mktemp({.dir = plain}); }, ENOTDIR, plain);
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"plain"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"plain"});
 }
 
 // --- modes ---------------------------------------------------------------------------------------
@@ -258,7 +246,7 @@ TEST_P(Functions, MissingDirectoryGivesEnoent) {
   expect_fs_error([&] { make_mkstemp({.dir = missing}); }, ENOENT, missing);
   expect_fs_error([&] { make_mkdtemp({.dir = missing}); }, ENOENT, missing);
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(Functions, PlainFileAsDirectoryGivesEnotdir) {
@@ -268,7 +256,7 @@ TEST_P(Functions, PlainFileAsDirectoryGivesEnotdir) {
   expect_fs_error([&] { make_mkstemp({.dir = plain}); }, ENOTDIR, plain);
   expect_fs_error([&] { make_mkdtemp({.dir = plain}); }, ENOTDIR, plain);
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"plain"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"plain"});
   EXPECT_EQ(tftest::slurp(plain), "content");
 }
 
@@ -304,7 +292,7 @@ TEST_P(Functions, NoDescriptorLeaksOverManyCalls) {
     EXPECT_THROW(make_mkstemp({.dir = dir() / "missing"}), fs::filesystem_error);
   }
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roots, Functions, ::testing::ValuesIn(tftest::roots()),

@@ -69,19 +69,7 @@ class cwd_guard {
   fs::path old_;
 };
 
-class NamedTemporaryFile : public ::testing::TestWithParam<tftest::root> {
- protected:
-  void SetUp() override { fault::reset(); }
-  void TearDown() override { fault::reset(); }
-  const fs::path& dir() const { return dir_.path(); }
-  tempfile::options in_dir() const {
-    tempfile::options o;
-    o.dir = dir();
-    return o;
-  }
-
-  tftest::scratch dir_{GetParam().path};
-};
+class NamedTemporaryFile : public tftest::root_test {};
 
 // --- creation ------------------------------------------------------------------------------------
 
@@ -93,7 +81,7 @@ TEST_P(NamedTemporaryFile, PathIsAbsoluteAndExists) {
   const std::string name = f.path().filename().string();
   EXPECT_EQ(name.rfind("pre_", 0), 0u);
   EXPECT_EQ(name.substr(name.size() - 4), ".txt");
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{name});
+  EXPECT_EQ(entries(), std::vector<std::string>{name});
   struct stat by_fd {};
   ASSERT_EQ(::fstat(f.native_handle(), &by_fd), 0);
   EXPECT_EQ(by_fd.st_ino, inode_of(f.path()));
@@ -141,14 +129,14 @@ TEST_P(NamedTemporaryFile, MissingDirectoryGivesEnoent) {
   const std::size_t fds = tftest::open_fd_count();
   expect_fs_error([&] { named_temporary_file f({.dir = missing}); }, ENOENT, {missing});
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, PlainFileAsDirectoryGivesEnotdir) {
   const fs::path plain = dir() / "plain";
   tftest::spit(plain, "x");
   expect_fs_error([&] { named_temporary_file f({.dir = plain}); }, ENOTDIR, {plain});
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"plain"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"plain"});
 }
 
 TEST_P(NamedTemporaryFile, WriteErrorsNameThePath) {
@@ -176,7 +164,7 @@ TEST_P(NamedTemporaryFile, CloseDeletesByDefault) {
   EXPECT_FALSE(fs::exists(p));
   EXPECT_EQ(f.path(), p);  // still answered after close()
   EXPECT_NO_THROW(f.close());
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, DestructionDeletes) {
@@ -187,7 +175,7 @@ TEST_P(NamedTemporaryFile, DestructionDeletes) {
     f.write("x");
   }
   EXPECT_FALSE(fs::exists(p));
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, WithoutDeleteOnCloseCloseKeepsAndDestructionDeletes) {
@@ -244,7 +232,7 @@ TEST_P(NamedTemporaryFile, KeepAfterCloseDeletedTheFileThrowsLogicError) {
   named_temporary_file f(in_dir());
   f.close();
   EXPECT_THROW((void)f.keep(), std::logic_error);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, KeepAfterCloseWithoutDeleteOnCloseWorks) {
@@ -274,7 +262,7 @@ TEST_P(NamedTemporaryFile, UserDeletingTheFileEarlyIsNotAnError) {
     named_temporary_file f(in_dir());
     ASSERT_TRUE(fs::remove(f.path()));
   }
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, CloseDeletingFailsThenReportsIt) {
@@ -342,7 +330,7 @@ TEST_P(NamedTemporaryFile, PersistRenamesOverAnExistingTarget) {
     EXPECT_TRUE(fs::exists(target));
   }
   EXPECT_EQ(tftest::slurp(target), "new content and more");
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"target.txt"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"target.txt"});
 }
 
 TEST_P(NamedTemporaryFile, PersistToARelativeTargetMakesPathAbsolute) {
@@ -388,7 +376,7 @@ TEST_P(NamedTemporaryFile, PersistNoclobberToAFreeName) {
     EXPECT_EQ(f.path(), target);
   }
   EXPECT_EQ(tftest::slurp(target), "mine");
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"free"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"free"});
 }
 
 TEST_P(NamedTemporaryFile, FailedPersistLeavesTheObjectUnchanged) {
@@ -412,7 +400,7 @@ TEST_P(NamedTemporaryFile, FailedPersistLeavesTheObjectUnchanged) {
     EXPECT_THROW(f.persist(target), fs::filesystem_error);
   }
   EXPECT_FALSE(fs::exists(p));  // still deleted at destruction
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, FailedPersistThroughTheFaultSeamLeavesTheObjectUnchanged) {
@@ -459,7 +447,7 @@ TEST_P(NamedTemporaryFile, PersistNoclobberFallbackToAFreeName) {
   EXPECT_FALSE(fs::exists(p));
   f.close();
   EXPECT_EQ(tftest::slurp(target), "via link");
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"free"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"free"});
 }
 
 TEST_P(NamedTemporaryFile, PersistNoclobberFallbackRefusesAnExistingTarget) {
@@ -492,7 +480,7 @@ TEST_P(NamedTemporaryFile, PersistNoclobberFallbackUndoesTheLinkWhenUnlinkFails)
     EXPECT_FALSE(fs::exists(target));  // exactly one name: the original
   }
   EXPECT_FALSE(fs::exists(p));
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, PersistAfterCloseDeletedThrowsLogicError) {
@@ -500,7 +488,7 @@ TEST_P(NamedTemporaryFile, PersistAfterCloseDeletedThrowsLogicError) {
   f.close();
   EXPECT_THROW(f.persist(dir() / "t"), std::logic_error);
   EXPECT_THROW(f.persist_noclobber(dir() / "t"), std::logic_error);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(NamedTemporaryFile, PersistAfterCloseWithoutDeleteOnClose) {
@@ -511,7 +499,7 @@ TEST_P(NamedTemporaryFile, PersistAfterCloseWithoutDeleteOnClose) {
     f.persist(dir() / "t");
   }
   EXPECT_EQ(tftest::slurp(dir() / "t"), "closed then persisted");
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"t"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"t"});
 }
 
 // --- reopen --------------------------------------------------------------------------------------
@@ -668,7 +656,7 @@ TEST_P(NamedTemporaryFile, MoveAssignmentDeletesTheTargetsFile) {
   EXPECT_TRUE(b.closed());
   EXPECT_TRUE(b.path().empty());
   EXPECT_EQ(tftest::open_fd_count(), fds - 1);
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{pb.filename().string()});
+  EXPECT_EQ(entries(), std::vector<std::string>{pb.filename().string()});
 }
 
 TEST_P(NamedTemporaryFile, MoveAssignmentDeletesAClosedButUndeletedTarget) {
@@ -709,7 +697,7 @@ TEST_P(NamedTemporaryFile, NoDescriptorLeaks) {
     if (i % 3 == 0 && !f.closed()) (void)f.reopen();
   }
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roots, NamedTemporaryFile, ::testing::ValuesIn(tftest::roots()),

@@ -70,14 +70,7 @@ class cwd_guard {
   fs::path old_;
 };
 
-class Names : public ::testing::TestWithParam<tftest::root> {
- protected:
-  void SetUp() override { fault::reset(); }
-  void TearDown() override { fault::reset(); }
-  const fs::path& dir() const { return dir_.path(); }
-
-  tftest::scratch dir_{GetParam().path};
-};
+class Names : public tftest::root_test {};
 
 TEST_P(Names, PrefixSuffixAndDirectoryCombinations) {
   struct combo {
@@ -150,7 +143,7 @@ TEST_P(Names, CollisionWithAnExistingFileIsSkipped) {
   const fs::path p = make_file({.dir = dir()});
   EXPECT_EQ(p, dir() / "tmpbbbbbbbb");
   EXPECT_EQ(tftest::slurp(dir() / "tmpaaaaaaaa"), "keep me");
-  EXPECT_EQ(dir_.entries(), (std::vector<std::string>{"tmpaaaaaaaa", "tmpbbbbbbbb"}));
+  EXPECT_EQ(entries(), (std::vector<std::string>{"tmpaaaaaaaa", "tmpbbbbbbbb"}));
 }
 
 TEST_P(Names, CollisionWithAnExistingDirectoryIsSkipped) {
@@ -263,7 +256,7 @@ TEST_P(Names, EightThreadsMakeSixteenThousandDistinctNames) {
                names[static_cast<std::size_t>(t)].end());
   }
   EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kPerThread));
-  EXPECT_EQ(dir_.entries().size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(entries().size(), static_cast<std::size_t>(kThreads * kPerThread));
 }
 
 // Reads everything from `fd` until end of file.

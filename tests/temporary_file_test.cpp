@@ -48,30 +48,18 @@ unsigned fd_mode(int fd) {
   return static_cast<unsigned>(st.st_mode & 07777);
 }
 
-class TemporaryFile : public ::testing::TestWithParam<tftest::root> {
- protected:
-  void SetUp() override { fault::reset(); }
-  void TearDown() override { fault::reset(); }
-  const fs::path& dir() const { return dir_.path(); }
-  tempfile::options in_dir() const {
-    tempfile::options o;
-    o.dir = dir();
-    return o;
-  }
-
-  tftest::scratch dir_{GetParam().path};
-};
+class TemporaryFile : public tftest::root_test {};
 
 TEST_P(TemporaryFile, LeavesNoDirectoryEntry) {
   tempfile::temporary_file f(in_dir());
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
   f.write(std::string(200000, 'x'));
   f.sync();
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
   f.seek(0);
   EXPECT_EQ(f.read(), std::string(200000, 'x'));
   f.close();
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(TemporaryFile, IsARegularFileWithNoLinks) {
@@ -98,7 +86,7 @@ TEST_P(TemporaryFile, ManyAtOnceLeaveNothing) {
       f.seek(0);
       EXPECT_EQ(f.read(), std::to_string(i));
     }
-    EXPECT_TRUE(dir_.entries().empty());
+    EXPECT_TRUE(entries().empty());
   }
   EXPECT_EQ(tftest::open_fd_count(), fds);
 }
@@ -129,7 +117,7 @@ TEST_P(TemporaryFile, FallbackWhenOTmpfileIsRefused) {
     tempfile::temporary_file f(in_dir());
     EXPECT_EQ(fault::calls(call::open), 2u);    // the refused O_TMPFILE, then the named file
     EXPECT_EQ(fault::calls(call::unlink), 1u);  // unlinked at once
-    EXPECT_TRUE(dir_.entries().empty());
+    EXPECT_TRUE(entries().empty());
     f.write("fallback");
     f.seek(0);
     EXPECT_EQ(f.read(), "fallback");
@@ -138,7 +126,7 @@ TEST_P(TemporaryFile, FallbackWhenOTmpfileIsRefused) {
     EXPECT_EQ(st.st_nlink, 0u);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
     f.close();
-    EXPECT_TRUE(dir_.entries().empty());
+    EXPECT_TRUE(entries().empty());
   }
 }
 
@@ -165,7 +153,7 @@ TEST_P(TemporaryFile, OtherOpenErrorsAreNotFallenBackFrom) {
   fault::fail(call::open, 1, ENOSPC);
   expect_fs_error([&] { tempfile::temporary_file f(in_dir()); }, ENOSPC, dir());
   EXPECT_EQ(fault::calls(call::open), 1u);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(TemporaryFile, InjectedEintrOnOpenIsRetried) {
@@ -207,7 +195,7 @@ TEST_P(TemporaryFile, MissingDirectoryGivesEnoent) {
   const std::size_t fds = tftest::open_fd_count();
   expect_fs_error([&] { tempfile::temporary_file f({.dir = missing}); }, ENOENT, missing);
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_P(TemporaryFile, PlainFileAsDirectoryGivesEnotdir) {
@@ -216,7 +204,7 @@ TEST_P(TemporaryFile, PlainFileAsDirectoryGivesEnotdir) {
   const std::size_t fds = tftest::open_fd_count();
   expect_fs_error([&] { tempfile::temporary_file f({.dir = plain}); }, ENOTDIR, plain);
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_EQ(dir_.entries(), std::vector<std::string>{"plain"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"plain"});
 }
 
 TEST_P(TemporaryFile, ErrorsAfterCreationNameTheDirectory) {
@@ -241,7 +229,7 @@ TEST_P(TemporaryFile, MovesTransferTheFile) {
   EXPECT_TRUE(b.closed());
   c.seek(0);
   EXPECT_EQ(c.read(), "payload");
-  EXPECT_TRUE(dir_.entries().empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roots, TemporaryFile, ::testing::ValuesIn(tftest::roots()),
