@@ -13,6 +13,7 @@
 #include <tempfile/tempfile.hpp>
 
 #include "platform/fault.hpp"
+#include "root_test.hpp"
 #include "test_support.hpp"
 
 namespace {

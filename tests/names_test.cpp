@@ -22,6 +22,7 @@
 
 #include "create.hpp"
 #include "platform/fault.hpp"
+#include "root_test.hpp"
 #include "test_support.hpp"
 
 namespace {

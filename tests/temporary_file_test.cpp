@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "platform/fault.hpp"
+#include "root_test.hpp"
 #include "test_support.hpp"
 
 namespace {

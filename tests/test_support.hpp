@@ -2,16 +2,12 @@
 // scratch directories, descriptor counting and umask control.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include "platform/fault.hpp"
-#include "tempfile/options.hpp"
 
 namespace tftest {
 
@@ -75,26 +71,5 @@ std::string slurp(const fs::path& p);
 
 /// Writes `content` to a new or truncated file at `p`.
 void spit(const fs::path& p, const std::string& content);
-
-/// A fixture for tests parameterised over roots(): each test gets a fresh scratch directory in
-/// the root, and the fault seam is reset before and after it.
-class root_test : public ::testing::TestWithParam<root> {
- protected:
-  void SetUp() override { tempfile::detail::fault::reset(); }
-  void TearDown() override { tempfile::detail::fault::reset(); }
-  /// The test's scratch directory.
-  const fs::path& dir() const { return dir_.path(); }
-  /// The names in dir(), sorted.
-  std::vector<std::string> entries() const { return dir_.entries(); }
-  /// Options that create in dir().
-  tempfile::options in_dir() const {
-    tempfile::options o;
-    o.dir = dir();
-    return o;
-  }
-
- private:
-  scratch dir_{GetParam().path};
-};
 
 }  // namespace tftest
