@@ -4,12 +4,26 @@
 ///
 /// Link the target `tempfile::catch2`; nothing needs to be registered: linking tmp_path() brings
 /// in a listener registered with CATCH_REGISTER_LISTENER.
+///
+/// This header declares the same function as tempfile/gtest.hpp, documented there; under Catch2
+/// it differs in these points. The directory is named after the test case
+/// (`<gettempdir()>/tempfile-tests-<user>/<program>-<N>/<test case name>`, sanitised the same
+/// way). Each pass through a test case with sections gets a fresh directory, as it gets fresh
+/// local variables, and all of them are kept or removed together when the test case ends. A
+/// test case counts as failed when one of its assertions failed and was not allowed to
+/// (`[!mayfail]`, or expected by `[!shouldfail]`); the paths it keeps are printed on standard
+/// error, not in the reporter's output.
+///
 /// Python equivalent: pytest's `tmp_path` fixture.
 #pragma once
 
 #include <filesystem>
 
 namespace tempfile::testing {
+
+/// @cond TEMPFILE_DOXYGEN_SKIP
+// The reference documents tmp_path() once, from tempfile/gtest.hpp: one function cannot carry two
+// descriptions. The comment below is for readers of this header.
 
 /// The directory of the running test case, created (mode 0700) on the first call within the run
 /// of the test case and returned again on later calls.
@@ -29,10 +43,14 @@ namespace tempfile::testing {
 /// Errors: std::logic_error outside a test case, or when first called in a fork()ed child (call
 /// it before fork()); std::filesystem::filesystem_error naming the directory that cannot be
 /// created or used.
+///
 /// Security: the per-user directory must be owned by the user and not be a symbolic link, or it
 /// is refused (group and other permissions found on it are removed); bases and test directories
 /// are created 0700. Removal never follows a symbolic link out of the tree.
+///
 /// Python equivalent: pytest's `tmp_path` (with `tmp_path_retention_policy`).
 [[nodiscard]] std::filesystem::path tmp_path();
+
+/// @endcond
 
 }  // namespace tempfile::testing

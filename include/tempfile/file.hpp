@@ -13,7 +13,13 @@
 namespace tempfile {
 
 /// Where seek() counts from: the start, the current position or the end of the file.
-enum class whence { set, cur, end };
+///
+/// Python equivalent: `os.SEEK_SET`, `os.SEEK_CUR`, `os.SEEK_END`.
+enum class whence {
+  set,  ///< from the start of the file
+  cur,  ///< from the current position
+  end   ///< from the end of the file (its size, buffered bytes included)
+};
 
 namespace detail {
 struct file_state;
@@ -31,6 +37,13 @@ struct file_access;
 /// std::filesystem::filesystem_error with the errno and, where there is one, the path.
 /// The destructor never throws: it closes (and, for the named kinds, deletes) on a best-effort
 /// basis. Call close() to see errors.
+///
+/// Threads: one object must not be used by two threads at once (as with std::fstream); distinct
+/// objects may be used, created and destroyed concurrently.
+///
+/// fork(): the file's position and buffer are this object's own (I/O uses pread/pwrite), so a
+/// child's copy does not move the parent's. Call flush() before fork(): a child that closes or
+/// destroys its copy writes the bytes that were still buffered.
 class file {
  public:
   /// Returned by read() and used as its default: "the rest of the file".
@@ -42,7 +55,9 @@ class file {
   file(file&& other) noexcept;
   /// Closes this file (best effort), then takes over `other`'s; `other` is left closed.
   file& operator=(file&& other) noexcept;
+  /// Not copyable: a file has one owner.
   file(const file&) = delete;
+  /// Not copyable: a file has one owner.
   file& operator=(const file&) = delete;
   /// Closes (best effort, never throws).
   virtual ~file();
@@ -56,7 +71,10 @@ class file {
   /// Reads up to `n` bytes, or the rest of the file when `n` is npos.
   [[nodiscard]] std::string read(std::size_t n = npos);
   /// Moves the position and returns it. Seeking past the end is allowed; the gap reads as zeros
-  /// once something is written after it. Errors: EINVAL for a position before the start.
+  /// once something is written after it. Bytes still buffered for writing are written first.
+  ///
+  /// Errors: filesystem_error with EINVAL for a position before the start or beyond the range
+  /// of std::int64_t.
   std::int64_t seek(std::int64_t offset, whence from = whence::set);
   /// The current position.
   [[nodiscard]] std::int64_t tell();
@@ -66,15 +84,19 @@ class file {
   void truncate(std::int64_t size);
   /// Hands buffered bytes to the OS.
   void flush();
-  /// flush(), then asks the OS to put the file on stable storage (fsync).
+  /// flush(), then asks the OS to put the file on stable storage (fsync). A spooled file still
+  /// in memory has nothing on disk: there it does nothing more than flush().
   void sync();
   /// A stream on the same buffer and position, for formatted I/O. Its exception mask includes
   /// badbit, so OS errors surface as the same exceptions the member functions throw.
   std::iostream& stream();
   /// The OS descriptor, after flushing; the file's position is set on it. Using the descriptor
-  /// to move its offset is allowed: the next operation here picks the offset up.
+  /// to move its offset is allowed: the next operation here picks the offset up. A spooled file
+  /// still in memory rolls over to disk first. The descriptor stays owned by this object: do not
+  /// close it. Python equivalent: `f.fileno()`.
   [[nodiscard]] int native_handle();
   /// Flushes and closes; for the named kinds may also delete (see each class). Idempotent.
+  ///
   /// Errors: the first failure is thrown, but the descriptor is closed in every case.
   void close();
   /// True after close(), after a move from this object, and for a default-constructed file.

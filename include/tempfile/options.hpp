@@ -14,8 +14,9 @@ namespace tempfile {
 /// Used with designated initialisers:
 /// `tempfile::named_temporary_file f({.prefix = "my_", .suffix = ".txt", .dir = "/tmp"});`
 ///
-/// Python equivalent: the `prefix`, `suffix`, `dir` and `delete` arguments of `tempfile`'s
-/// functions. New fields are only ever added at the end.
+/// Python equivalent: the `prefix`, `suffix`, `dir`, `delete`, `delete_on_close`,
+/// `ignore_cleanup_errors` and `max_size` arguments of `tempfile`'s functions and classes.
+/// New fields are only ever added at the end, so designated initialisers keep compiling.
 struct options {
   /// Text before the random part of the name. Must not contain '/' or a NUL byte.
   std::string prefix = "tmp";
@@ -25,6 +26,7 @@ struct options {
   /// creation, so a later chdir() cannot redirect cleanup.
   std::filesystem::path dir = {};
   /// Named file or directory: leave it on disk when the object dies (Python's `delete=False`).
+  /// A kept object is never registered for crash cleanup either.
   bool keep = false;
   /// Named file: close() deletes it (Python 3.12's `delete_on_close`); false: only destruction
   /// does.
@@ -33,17 +35,21 @@ struct options {
   bool ignore_cleanup_errors = false;
   /// Spooled file: bytes held in memory before rolling over to disk; 0 never rolls over on size.
   std::size_t max_size = 0;
-  /// Number of random characters between prefix and suffix; at least 6.
+  /// Number of random characters between prefix and suffix; from 6 to 255.
   std::size_t random_length = 8;
-  /// Permission bits; default 0600 for files and 0700 for directories. As with open(2) and
-  /// mkdir(2), the umask can narrow them but never widen them.
+  /// Permission bits (at most 07777); default 0600 for files and 0700 for directories. As with
+  /// open(2) and mkdir(2), the umask can narrow them but never widen them. atomic_file is the
+  /// exception: it sets this mode exactly (fchmod) at commit(), whatever the umask.
   std::optional<std::filesystem::perms> mode = {};
 };
 
 /// Checks `opts` without touching the disk.
 ///
-/// Errors: std::invalid_argument when the prefix or suffix contains '/' or a NUL byte, or when
-/// random_length is below 6 (or absurdly large, over 255).
+/// Every constructor and creating function calls it first, so bad options fail before anything
+/// touches the disk.
+///
+/// Errors: std::invalid_argument when the prefix or suffix contains '/' or a NUL byte, when
+/// random_length is below 6 or above 255, or when mode has bits outside 07777.
 void validate(const options& opts);
 
 }  // namespace tempfile

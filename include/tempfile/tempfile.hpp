@@ -15,7 +15,19 @@
 /// | `f.name`                       | `f.path()`                            |
 /// | `f.fileno()`                   | `f.native_handle()`                   |
 /// | (none)                         | `tempfile::atomic_file`, `persist`, `reopen` |
+/// | (none)                         | `enable_signal_cleanup`, `start_guardian` |
+///
+/// How names are made, what each kind of crash leaves behind, the fork and thread rules and the
+/// differences from Python and Rust are in docs/design.md.
 #pragma once
+
+/// @namespace tempfile
+/// Temporary files and directories: Python's `tempfile` module for C++20.
+///
+/// Files: temporary_file (no name), named_temporary_file, spooled_temporary_file (in memory until
+/// it grows) and atomic_file (replaces a file all at once), all with the I/O of file.
+/// Directories: temporary_directory. Low level: mkstemp(), mkdtemp(), gettempdir(). Crash
+/// cleanup: enable_signal_cleanup(), start_guardian(). Every one takes its settings from options.
 
 #include "tempfile/atomic_file.hpp"
 #include "tempfile/file.hpp"

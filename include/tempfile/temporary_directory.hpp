@@ -16,12 +16,19 @@ namespace tempfile {
 /// (openat with O_NOFOLLOW, unlinkat of the link itself). It copes with read-only files and with
 /// directories lacking permissions inside the tree (they get owner rwx), with trees of any depth
 /// (no recursion, a bounded number of descriptors) and with entries that vanish meanwhile. It
-/// never changes the mode of the directory that holds the temporary directory. In a fork()ed
-/// child, cleanup() and destruction of an inherited object never remove the parent's directory.
-/// Security: created with mode 0700 (or options::mode), not widened by the umask.
+/// never changes the mode of the directory that holds the temporary directory. Unless
+/// options::keep, it is registered for crash cleanup (enable_signal_cleanup(), start_guardian())
+/// until it is removed or kept. In a fork()ed child, cleanup() and destruction of an inherited
+/// object never remove the parent's directory.
+///
+/// Threads: one object must not be used by two threads at once; distinct objects may.
+///
+/// Security: created with mode 0700 (or options::mode; the umask can only narrow it): with 0700
+/// other users can neither list it nor reach what is inside.
 class temporary_directory {
  public:
   /// Creates the directory in options::dir (default gettempdir()).
+  ///
   /// Errors: std::invalid_argument for bad options; std::filesystem::filesystem_error naming the
   /// directory it was to be made in otherwise.
   explicit temporary_directory(const options& opts = {});
@@ -31,7 +38,9 @@ class temporary_directory {
   /// Removes this object's directory (best effort, as the destructor does), then takes over
   /// `other`'s; `other` is left empty.
   temporary_directory& operator=(temporary_directory&& other) noexcept;
+  /// Not copyable: a directory has one owner.
   temporary_directory(const temporary_directory&) = delete;
+  /// Not copyable: a directory has one owner.
   temporary_directory& operator=(const temporary_directory&) = delete;
   /// Removes the directory and everything in it, unless kept (options::keep or keep()) or
   /// removed already; best effort, never throws.
@@ -43,6 +52,7 @@ class temporary_directory {
   /// Removes the directory and everything in it now. Idempotent: once it succeeded, later calls
   /// (and the destructor) do nothing. Removes the directory even with options::keep (as Python's
   /// `cleanup()` does with `delete=False`), but not after keep(), nor from a fork()ed child.
+  ///
   /// Errors: unless options::ignore_cleanup_errors, std::filesystem::filesystem_error
   /// "cannot remove '<path>'" with path1() the directory, path2() the entry that failed first
   /// (when it is inside) and the first error's code, thrown after everything removable was
@@ -51,6 +61,7 @@ class temporary_directory {
   void cleanup();
 
   /// Disarms removal for good and returns the path. Python equivalent: `delete=False`.
+  ///
   /// Errors: std::logic_error on a moved-from object or after cleanup() removed the directory.
   std::filesystem::path keep();
 
