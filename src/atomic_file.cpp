@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "error.hpp"
 #include "file_state.hpp"
 #include "names.hpp"
+#include "platform/directory.hpp"
 #include "registry.hpp"
 
 namespace tempfile {
@@ -27,6 +29,12 @@ constexpr const char* kTempSuffix = ".tmp";
 
 std::error_code errc(std::errc e) { return std::make_error_code(e); }
 
+// The last component of an absolute path that has one, without making a path of it.
+std::string_view basename_of(const std::filesystem::path& p) noexcept {
+  const std::string_view text = p.native();
+  return text.substr(text.rfind('/') + 1);
+}
+
 }  // namespace
 
 /// What an atomic_file knows beyond its descriptor: where the content goes and how to get it
@@ -36,11 +44,12 @@ struct atomic_target {
   std::filesystem::path resolved;  // the file that commit() replaces
   std::filesystem::path dir;       // resolved's directory, where the temporary lives
   std::filesystem::path temp;      // the temporary's name, while it has one
+  std::string temp_name;           // temp's last component
   std::optional<platform::file_status> existing;  // the target as found at construction
   std::optional<unsigned> mode;                   // options::mode
   std::size_t random_length = 8;
   std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
-  platform::handle dir_fd = platform::invalid_handle;
+  platform::handle dir_fd = platform::invalid_handle;  // dir, opened by commit()
   registry::ticket ticket = 0;  // the named temporary, for signal cleanup and the guardian
   bool dir_unreadable = false;  // the directory cannot be opened for fsync (EACCES)
   bool unnamed = false;         // O_TMPFILE: temp is only set during commit()
@@ -71,14 +80,16 @@ struct atomic_target {
     if (ec == std::errc::no_such_file_or_directory) ec.clear();
     if (!ec) {
       temp.clear();
+      temp_name.clear();
     } else {
       ticket = registry::add(temp, registry::kind::file);
     }
   }
 
   // The temporary has a name from now on: crash cleanup must know it.
-  void name_temp(std::filesystem::path p) noexcept {
+  void name_temp(std::filesystem::path p, std::string name) noexcept {
     temp = std::move(p);
+    temp_name = std::move(name);
     ticket = registry::add(temp, registry::kind::file);
   }
 
@@ -86,6 +97,7 @@ struct atomic_target {
   void temp_renamed() noexcept {
     registry::remove(std::exchange(ticket, 0));
     temp.clear();
+    temp_name.clear();
   }
 
   void close_dir() noexcept {
@@ -98,7 +110,7 @@ struct atomic_target {
   // "." + the target's name + "." : a crash leaves a name that says what it belonged to. The
   // target's name is shortened (on a UTF-8 character boundary) so the whole name fits NAME_MAX.
   [[nodiscard]] std::string temp_prefix() const {
-    std::string base = resolved.filename().string();
+    std::string base(basename_of(resolved));
     const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
     const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
     if (base.size() > room) {
@@ -124,7 +136,7 @@ std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
 void resolve(atomic_target& t) {
   std::filesystem::path p = t.given;
   for (int hops = 0;; ++hops) {
-    if (p.filename().empty()) throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    if (!p.has_filename()) throw_error("replace", t.given, errc(std::errc::is_a_directory));
     std::error_code ec;
     const platform::file_status st = platform::status(p, ec);
     if (ec == std::errc::no_such_file_or_directory) break;  // a new file (or a dangling link's)
@@ -166,15 +178,15 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
     if (!ec) {
       fd = entry.fd;
-      t.name_temp(std::move(entry.path));
+      std::string name(basename_of(entry.path));
+      t.name_temp(std::move(entry.path), std::move(name));
     }
   } else if (!ec) {
     t.unnamed = true;
   }
   if (ec) throw_error("create temporary file beside", t.given, ec);
-  state->path = t.given;  // errors of the file's I/O name the file the user asked for
-  state->dir = t.dir;
-  state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
+  state->path = t.given;  // errors of the file's I/O name the file the user asked for (never dir)
+  state->armed = false;   // never the state's to delete: the target is not ours, temp is t's
   state->adopt(fd);
   return state;
 }
@@ -184,7 +196,10 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
 void apply_permissions(atomic_target& t, platform::handle fd) {
   std::optional<platform::file_status> model = t.existing;
   std::error_code ec;
-  const platform::file_status now = platform::status(t.resolved, ec);
+  const platform::file_status now =
+      t.dir_fd != platform::invalid_handle
+          ? platform::status_at(t.dir_fd, std::string(basename_of(t.resolved)).c_str(), ec)
+          : platform::status(t.resolved, ec);
   if (!ec && !now.is_symlink && !now.is_directory) model = now;
   if (model) {
     platform::set_owner(fd, model->uid, model->gid, ec);
@@ -211,12 +226,22 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
     name = prefix;
-    append_random_name(name, t.random_length);
+    try {
+      append_random_name(name, t.random_length);
+    } catch (const std::system_error& e) {
+      ec = e.code();  // the OS's random source failed: reported as this naming's failure
+      break;
+    }
     name += kTempSuffix;
-    platform::link_anonymous(fd, t.dir / name, ec);
+    if (t.dir_fd != platform::invalid_handle) {
+      platform::link_anonymous_at(fd, t.dir_fd, name.c_str(), ec);
+    } else {
+      platform::link_anonymous(fd, t.dir / name, ec);
+    }
   }
   if (ec) throw_error("name temporary file for", t.given, ec);
-  t.name_temp(t.dir / name);
+  std::filesystem::path temp = t.dir / name;
+  t.name_temp(std::move(temp), std::move(name));
 }
 
 }  // namespace
@@ -267,29 +292,36 @@ void atomic_file::commit() {
   detail::file_state& s = open_state("commit");
   s.buf.flush_pending();
   const detail::platform::handle fd = s.buf.fd();
-  detail::apply_permissions(t, fd);
   std::error_code ec;
-  detail::platform::sync(fd, ec);
-  if (ec) detail::throw_error("sync", t.given, ec);
-  // Opened before the rename, so that failing to open it cannot come after the target changed.
-  // Kept open across retries of a failed commit.
+  // The directory is opened first, before anything changes, so that failing to open it cannot
+  // come after the target changed; kept open across retries of a failed commit. The target's
+  // status, the link and the rename are made relative to it, and it is what is fsynced at the
+  // end.
   if (t.dir_fd == detail::platform::invalid_handle && !t.dir_unreadable) {
     t.dir_fd = detail::platform::open_directory(t.dir / ".", ec);
-    // EACCES: a directory we may write but not read. The rename still works; only the directory
-    // fsync is lost, which is better than refusing to commit at all.
+    // EACCES: a directory we may write but not read. The rename still works (by path); only the
+    // directory fsync is lost, which is better than refusing to commit at all.
     if (ec == std::errc::permission_denied) {
       t.dir_unreadable = true;
     } else if (ec) {
       detail::throw_error("open directory", t.dir, ec);
     }
   }
+  detail::apply_permissions(t, fd);
+  detail::platform::sync(fd, ec);
+  if (ec) detail::throw_error("sync", t.given, ec);
   if (t.unnamed) {
     detail::name_unnamed(t, fd);
     // An O_TMPFILE file can be linked only once (the kernel then clears I_LINKABLE): from here
     // on it is a named temporary, so that a failed rename can be retried or discarded.
     t.unnamed = false;
   }
-  detail::platform::rename(t.temp, t.resolved, true, ec);
+  if (t.dir_fd != detail::platform::invalid_handle) {
+    const std::string target_name(detail::basename_of(t.resolved));
+    detail::platform::rename_at(t.dir_fd, t.temp_name.c_str(), t.dir_fd, target_name.c_str(), ec);
+  } else {
+    detail::platform::rename(t.temp, t.resolved, true, ec);
+  }
   if (ec) detail::throw_error("rename temporary file over", t.given, ec);
   t.temp_renamed();
   t.finished = true;
@@ -298,12 +330,12 @@ void atomic_file::commit() {
   if (t.dir_fd != detail::platform::invalid_handle) detail::platform::sync(t.dir_fd, dir_ec);
   t.close_dir();
   // After the fsync nothing is left to write, so closing should not fail; if it does, say so.
+  // (Closed here rather than by file_state::close(), which would also look up the file's
+  // identity, something only a named_temporary_file's reopen() needs.)
   std::error_code close_ec;
-  try {
-    s.close();
-  } catch (const std::system_error& e) {
-    close_ec = e.code();
-  }
+  detail::platform::close(fd, close_ec);
+  s.buf.detach();
+  s.closed = true;
   if (dir_ec) detail::throw_error("sync directory", t.dir, dir_ec);
   if (close_ec) detail::throw_error("close", t.given, close_ec);
 }

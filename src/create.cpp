@@ -1,6 +1,7 @@
 #include "create.hpp"
 
 #include <string>
+#include <system_error>
 
 #include "error.hpp"
 #include "names.hpp"
@@ -37,14 +38,28 @@ std::filesystem::path resolve_directory(const options& opts) {
 
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
                         entry_kind kind, unsigned mode, std::error_code& ec) {
-  std::string name;
-  name.reserve(pattern.prefix.size() + pattern.length + pattern.suffix.size());
+  // The entry's path is put together as one string and parsed once: `dir / name` would copy
+  // `dir` (every component of it) and parse the result again. The name has no separator, so
+  // this is the same path.
+  const std::string& dir_text = dir.native();
+  const bool separator = !dir_text.empty() && dir_text.back() != '/';
+  std::string text;
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    name.assign(pattern.prefix);
-    append_random_name(name, pattern.length, pattern.chars);
-    name += pattern.suffix;
+    text.reserve(dir_text.size() + 1 + pattern.prefix.size() + pattern.length +
+                 pattern.suffix.size());
+    text.assign(dir_text);
+    if (separator) text += '/';
+    text += pattern.prefix;
+    try {
+      append_random_name(text, pattern.length, pattern.chars);
+    } catch (const std::system_error& e) {
+      // The OS's random source failed: an error of this creation, worded with its directory.
+      ec = e.code();
+      return {};
+    }
+    text += pattern.suffix;
     created_entry entry;
-    entry.path = dir / name;
+    entry.path = std::filesystem::path(std::move(text));
     switch (kind) {
       case entry_kind::file: entry.fd = platform::create_file(entry.path, mode, ec); break;
       case entry_kind::directory: platform::create_directory(entry.path, mode, ec); break;
@@ -73,7 +88,11 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
 
 created_entry create_entry(const options& opts, entry_kind kind) {
   validate(opts);
-  std::filesystem::path dir = resolve_directory(opts);
+  // An absolute opts.dir is used in place, not copied.
+  std::filesystem::path resolved;
+  const bool in_place = !opts.dir.empty() && opts.dir.is_absolute();
+  if (!in_place) resolved = resolve_directory(opts);
+  const std::filesystem::path& dir = in_place ? opts.dir : resolved;
   std::error_code ec;
   if (kind == entry_kind::name_only) {
     // A free name is only worth having in a directory that exists.

@@ -2,8 +2,11 @@
 #include <unistd.h>  // SEEK_SET, SEEK_CUR only: the numbers the platform's seek() takes
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "create.hpp"
 #include "error.hpp"
@@ -17,6 +20,23 @@ namespace {
 // allocate cheaply for every open file. Reads and writes of at least this size bypass it.
 constexpr std::size_t kBufferSize = 64 * 1024;
 constexpr std::size_t kMinMemory = 256;
+
+// The buffer of the last file closed, kept for the next file to open: temporary files are often
+// small and short-lived, and a fresh 64 KiB block from malloc (which freeing may hand back to the
+// OS, only for the next one to fault it in again) costs more than the I/O it serves. One slot,
+// taken and given back atomically, so any thread may use it.
+std::atomic<char*> g_spare_buffer{nullptr};
+
+std::unique_ptr<char[]> take_buffer() {
+  if (char* spare = g_spare_buffer.exchange(nullptr, std::memory_order_acquire)) {
+    return std::unique_ptr<char[]>(spare);
+  }
+  return std::make_unique_for_overwrite<char[]>(kBufferSize);
+}
+
+void give_back_buffer(std::unique_ptr<char[]> buffer) noexcept {
+  delete[] g_spare_buffer.exchange(buffer.release(), std::memory_order_acq_rel);
+}
 
 [[noreturn]] void throw_invalid_position(const char* verb) {
   throw std::filesystem::filesystem_error(std::string("cannot ") + verb + ": negative position",
@@ -51,7 +71,7 @@ void file_buf::detach() noexcept {
   setp(nullptr, nullptr);
   state_ = state::idle;
   fd_ = platform::invalid_handle;
-  buffer_.reset();
+  if (buffer_) give_back_buffer(std::move(buffer_));
   memory_.reset();
   memory_capacity_ = memory_size_ = 0;
   in_memory_ = false;
@@ -79,7 +99,7 @@ void file_buf::learn_offset() {
 }
 
 void file_buf::ensure_buffer() {
-  if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
+  if (!buffer_) buffer_ = take_buffer();
 }
 
 // Leaves the reading or writing state, writing pending bytes (descriptor mode) or recording the
@@ -193,18 +213,22 @@ std::size_t file_buf::memory_limit() const noexcept {
   return max_size_ != 0 ? std::min(memory_capacity_, max_size_) : memory_capacity_;
 }
 
+void file_buf::free_block::operator()(char* p) const noexcept { std::free(p); }
+
 void file_buf::reserve_memory(std::size_t capacity) {
   if (capacity <= memory_capacity_) return;
-  // Geometric growth: n appends cost O(n) copying in all.
+  // Geometric growth: n appends cost O(n) in all. realloc keeps the content; for a large block it
+  // moves pages instead of bytes, so the peak is about the content, not old plus new copies.
   std::size_t grown = std::max({capacity, memory_capacity_ * 2, kMinMemory});
   if (max_size_ != 0 && capacity <= max_size_) grown = std::min(grown, max_size_);
-  auto bigger = std::make_unique_for_overwrite<char[]>(grown);
-  const std::size_t used =
-      state_ == state::writing ? static_cast<std::size_t>(pptr() - memory_.get()) : 0;
-  const std::size_t keep = std::max(memory_size_, used);
-  if (keep > 0) std::memcpy(bigger.get(), memory_.get(), keep);
-  memory_ = std::move(bigger);
+  const std::ptrdiff_t put = state_ == state::writing ? pptr() - memory_.get() : 0;
+  void* bigger = std::realloc(memory_.get(), grown);
+  if (bigger == nullptr) throw std::bad_alloc();
+  (void)memory_.release();
+  memory_.reset(static_cast<char*>(bigger));
   memory_capacity_ = grown;
+  // The put area pointed into the old block.
+  if (state_ == state::writing) setp(memory_.get() + put, memory_.get() + memory_limit());
 }
 
 // Writes at `position` in memory (the caller checked max_size), filling any gap with zeros, and

@@ -87,9 +87,13 @@ class file_buf final : public std::streambuf {
   std::int64_t base_ = 0;
   bool offset_unknown_ = false;
   std::unique_ptr<char[]> buffer_;
-  // Memory mode.
+  // Memory mode. The block comes from malloc, so that it grows with realloc: in place at the end
+  // of the heap, or by remapping pages for large blocks, never by copying everything each time.
+  struct free_block {
+    void operator()(char* p) const noexcept;
+  };
   bool in_memory_ = false;
-  std::unique_ptr<char[]> memory_;
+  std::unique_ptr<char[], free_block> memory_;
   std::size_t memory_capacity_ = 0;
   std::size_t memory_size_ = 0;
   std::size_t max_size_ = 0;

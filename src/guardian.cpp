@@ -29,14 +29,11 @@ std::atomic<platform::handle> g_channel{platform::invalid_handle};
 std::atomic<std::uint64_t> g_generation{0};  // fork generation of the process the guardian serves
 std::atomic<std::int64_t> g_pid{-1};
 
-// A fork()ed child must not hold the channel: it would delay the guardian's end-of-file until the
-// child exits, and the child's own objects are not the guardian's business.
+// A fork()ed child's own objects are not the guardian's business. Its copy of the channel is
+// already closed by the platform layer, which does that from the moment the channel exists (a
+// copy kept would delay the guardian's end-of-file until the child exits).
 void forget_in_child() noexcept {
-  const platform::handle h = g_channel.exchange(platform::invalid_handle);
-  if (h != platform::invalid_handle) {
-    std::error_code ignored;
-    platform::close(h, ignored);
-  }
+  g_channel.store(platform::invalid_handle);
   g_pid.store(-1);
 }
 
@@ -120,6 +117,10 @@ void start() {
   g_pid.store(pid);
   g_channel.store(channel, std::memory_order_seq_cst);
   // Entries made before now: hand them over. Entries made from now on notify by themselves.
+  // registry::add() publishes an entry (seq_cst) before it looks at the channel (seq_cst); this
+  // fence orders the store above before the walk's loads, so an entry is either seen here or
+  // its add() sees the channel (or both: a repeated "add" is harmless).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   handover h{channel};
   registry::for_each(&hand_over, &h);
 }

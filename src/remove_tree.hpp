@@ -3,6 +3,8 @@
 // and built on "empty this open directory" so that a subtree can be handed to another thread.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 
@@ -18,6 +20,12 @@ namespace tempfile::detail {
 /// not-yet-emptied subdirectories of its current listing batch), never for the whole tree. Entries
 /// that cannot be removed for want of permission get owner rwx on their parent (never on the
 /// directory holding `path`) and are retried. Entries that vanish meanwhile are not errors.
+///
+/// A tree found to be large (over a thousand entries) is removed by several threads, one per
+/// available processor (at most 4): a walk hands subdirectories it has opened to idle threads,
+/// each of which empties its subdirectory with the same walk, and removes them by name once they
+/// are empty. The 64 descriptors are shared out between the walks. The threads block every
+/// signal and end before this returns.
 ///
 /// Removes all it can; `first_error` receives the first failure, or is cleared. When
 /// `failed_entry` is given it receives the absolute path of the entry that failed first.
@@ -42,7 +50,24 @@ namespace remove_tree_seam {
 enum class event { open_child, open_parent };
 using hook = void (*)(event, platform::handle dir, const char* name, void* context) noexcept;
 /// Installs `h` (nullptr: none) for the calling process; not thread-aware, like the fault seam.
+/// A parallel removal calls it from its helper threads too.
 void set_hook(hook h, void* context) noexcept;
+
+/// Makes helper threads start after `after_entries` entries (instead of 1024), and sets their
+/// number (-1: one per available processor but the calling one, as in the released library; at
+/// most 3). In the test build there are none until a test asks for them, since the seams are
+/// not thread-aware.
+void set_parallel(std::size_t after_entries, int helpers) noexcept;
+/// Back to the test build's defaults: no helper threads.
+void reset_parallel() noexcept;
+
+/// What parallel removals did since the process started.
+struct parallel_stats {
+  std::uint64_t handed_off = 0;       // subdirectories queued for another thread
+  std::uint64_t threads_started = 0;  // helper threads
+  std::uint64_t taken_back = 0;       // queued subdirectories their walk took back
+};
+parallel_stats stats() noexcept;
 }  // namespace remove_tree_seam
 #endif
 

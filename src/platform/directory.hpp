@@ -58,4 +58,26 @@ void set_mode_at(handle dir, const char* name, unsigned mode, std::error_code& e
 /// The status of `name` in `dir` itself (a symbolic link is not followed).
 file_status status_at(handle dir, const char* name, std::error_code& ec) noexcept;
 
+/// Renames `from` in `from_dir` to `to` in `to_dir`, replacing `to` (renameat).
+void rename_at(handle from_dir, const char* from, handle to_dir, const char* to,
+               std::error_code& ec) noexcept;
+
+/// Gives the anonymous (linkable) file `h` the name `name` in `dir`; EEXIST if it is taken. As
+/// link_anonymous() (platform.hpp): AT_EMPTY_PATH, or /proc/self/fd where that is refused.
+void link_anonymous_at(handle h, handle dir, const char* name, std::error_code& ec) noexcept;
+
+// --- helper threads: independent subtrees removed at once ---------------------------------------
+
+/// How many processors this process may run on (its affinity mask; at least 1).
+unsigned available_processors() noexcept;
+
+/// An OS thread started by start_thread().
+using thread_id = std::uint64_t;
+
+/// Runs `body(context)` on a new thread that blocks every signal, so that signals keep going to
+/// the program's own threads (and its signal cleanup never runs on a helper). False if no thread
+/// could be started. Every started thread must be waited for with join_thread().
+bool start_thread(void (*body)(void*) noexcept, void* context, thread_id& id) noexcept;
+void join_thread(thread_id id) noexcept;
+
 }  // namespace tempfile::detail::platform

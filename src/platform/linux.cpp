@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 
+#include "platform/directory.hpp"
 #include "platform/fault.hpp"
 #include "platform/platform.hpp"
 #include "platform/posix_util.hpp"
@@ -74,6 +75,25 @@ void link_anonymous(handle h, const std::filesystem::path& path, std::error_code
   retry_eintr(fault::call::link, ec, [&] {
     return ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
   });
+}
+
+void link_anonymous_at(handle h, handle dir, const char* name, std::error_code& ec) noexcept {
+  if (retry_eintr(fault::call::link, ec,
+                  [&] { return ::linkat(h, "", dir, name, AT_EMPTY_PATH); }) == 0) {
+    return;
+  }
+  if (ec != std::errc::no_such_file_or_directory && ec != std::errc::operation_not_permitted) {
+    return;
+  }
+  char proc[32];
+  std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", h);
+  retry_eintr(fault::call::link, ec,
+              [&] { return ::linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW); });
+}
+
+void rename_at(handle from_dir, const char* from, handle to_dir, const char* to,
+               std::error_code& ec) noexcept {
+  retry_eintr(fault::call::rename, ec, [&] { return ::renameat(from_dir, from, to_dir, to); });
 }
 
 void rename(const std::filesystem::path& from, const std::filesystem::path& to, bool replace,

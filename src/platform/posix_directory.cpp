@@ -2,12 +2,17 @@
 // getdents64, which fills a large caller buffer per call; the rest is plain POSIX *at calls.
 #include <dirent.h>  // DT_*
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "platform/directory.hpp"
 #include "platform/fault.hpp"
@@ -108,5 +113,57 @@ file_status status_at(handle dir, const char* name, std::error_code& ec) noexcep
   s.gid = st.st_gid;
   return s;
 }
+
+unsigned available_processors() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<unsigned>(online) : 1u;
+}
+
+namespace {
+
+static_assert(std::is_integral_v<pthread_t> && sizeof(pthread_t) <= sizeof(thread_id),
+              "thread_id holds a pthread_t");
+
+struct thread_start {
+  void (*body)(void*) noexcept;
+  void* context;
+};
+
+void* thread_main(void* start) noexcept {
+  const thread_start s = *static_cast<thread_start*>(start);
+  delete static_cast<thread_start*>(start);
+  s.body(s.context);
+  return nullptr;
+}
+
+}  // namespace
+
+bool start_thread(void (*body)(void*) noexcept, void* context, thread_id& id) noexcept {
+  auto* start = new (std::nothrow) thread_start{body, context};
+  if (start == nullptr) return false;
+  // The new thread inherits the signal mask of the one that creates it: block everything around
+  // the creation, so that no signal can reach the helper even before its first instruction.
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread{};
+  const int error = ::pthread_create(&thread, nullptr, &thread_main, start);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (error != 0) {
+    delete start;
+    return false;
+  }
+  id = static_cast<thread_id>(thread);
+  return true;
+}
+
+void join_thread(thread_id id) noexcept { ::pthread_join(static_cast<pthread_t>(id), nullptr); }
 
 }  // namespace tempfile::detail::platform

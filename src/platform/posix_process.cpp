@@ -29,6 +29,17 @@ struct sigaction g_previous[NSIG];
 std::atomic<void (*)() noexcept> g_cleanup{nullptr};
 std::atomic<bool> g_installed{false};
 
+// This process's end of the guardian channel, from the moment it exists. A fork()ed child must
+// not keep a copy, or the guardian would not see end-of-file until that child exits too; the
+// atfork handler closes it in every child, including one forked by another thread while
+// spawn_guardian() is still running (before any caller could have recorded the handle).
+std::atomic<int> g_guardian_end{-1};
+
+void close_guardian_end_in_child() noexcept {
+  const int fd = g_guardian_end.exchange(-1, std::memory_order_relaxed);
+  if (fd >= 0) ::close(fd);
+}
+
 void cleanup_handler(int sig) {
   const int saved_errno = errno;
   if (auto* cleanup = g_cleanup.load()) cleanup();
@@ -40,18 +51,14 @@ void cleanup_handler(int sig) {
   errno = saved_errno;
 }
 
-// Closes every descriptor except `keep`, without allocating (the process may have been forked
+// Closes every descriptor from `first` on, without allocating (the process may have been forked
 // from a multi-threaded parent).
-void close_all_but(int keep) noexcept {
-  if (keep != 3) {
-    ::dup2(keep, 3);
-    ::close(keep);
-  }
+void close_from(int first) noexcept {
 #ifdef SYS_close_range
-  if (::syscall(SYS_close_range, 4u, ~0u, 0u) == 0) return;
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, 0u) == 0) return;
 #endif
   const long max = ::sysconf(_SC_OPEN_MAX);
-  for (long fd = 4; fd < (max > 0 ? max : 1024); ++fd) ::close(static_cast<int>(fd));
+  for (long fd = first; fd < (max > 0 ? max : 1024); ++fd) ::close(static_cast<int>(fd));
 }
 
 }  // namespace
@@ -77,7 +84,9 @@ void install_signal_handlers(void (*cleanup)() noexcept, std::error_code& ec) no
     struct sigaction ours {};
     ours.sa_handler = &cleanup_handler;
     ::sigfillset(&ours.sa_mask);  // no other handled signal interrupts the cleanup
-    ours.sa_flags = SA_RESTART;
+    // SA_ONSTACK: a program that set up an alternate stack for stack overflows (SIGSEGV) gets
+    // the cleanup run there too, rather than a second fault on the exhausted stack.
+    ours.sa_flags = SA_RESTART | SA_ONSTACK;
     if (::sigaction(sig, &ours, nullptr) < 0) ec.assign(errno, std::generic_category());
   }
 }
@@ -85,15 +94,24 @@ void install_signal_handlers(void (*cleanup)() noexcept, std::error_code& ec) no
 handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
                       std::error_code& ec) noexcept {
   ec.clear();
+  static const bool atfork_registered =
+      ::pthread_atfork(nullptr, nullptr, &close_guardian_end_in_child) == 0;
+  if (!atfork_registered) {
+    ec = std::make_error_code(std::errc::not_enough_memory);  // pthread_atfork's only failure
+    return invalid_handle;
+  }
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
     ec.assign(errno, std::generic_category());
     return invalid_handle;
   }
-  // A pipe on which the guardian reports its pid (and that it is ready).
+  g_guardian_end.store(fds[0], std::memory_order_relaxed);
+  // A pipe on which the guardian reports its pid once it is ready: deaf to the group signals and
+  // holding none of this process's descriptors.
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) {
     ec.assign(errno, std::generic_category());
+    g_guardian_end.store(-1, std::memory_order_relaxed);
     ::close(fds[0]);
     ::close(fds[1]);
     return invalid_handle;
@@ -108,11 +126,15 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
   const pid_t middle = ::fork();
   if (middle == 0) {
     // The middle process only forks the guardian and exits, so the guardian is nobody's child
-    // to reap: no zombie for the program to collect unexpectedly.
+    // to reap: no zombie for the program to collect unexpectedly. (The atfork handler has closed
+    // this process's end of the channel here already, or the guardian would never see
+    // end-of-file.)
     const pid_t guardian = ::fork();
     if (guardian != 0) ::_exit(guardian < 0 ? 1 : 0);
-    // Out of the way of 0, 1 and 2, which are about to become /dev/null.
-    const int channel = ::fcntl(fds[1], F_DUPFD, 10);
+    // Out of the way of 0, 1 and 2, which are about to become /dev/null; 3 and 4 below.
+    const int channel = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+    const int reporter = ::fcntl(report[1], F_DUPFD_CLOEXEC, 10);
+    if (channel < 0 || reporter < 0) ::_exit(1);  // the parent sees end-of-file: an error
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     for (int sig : kGroupSignals) ::sigaction(sig, &ignore, nullptr);
@@ -123,12 +145,9 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
     }
     ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     ::sigprocmask(SIG_UNBLOCK, &group, nullptr);
-    const pid_t self = ::getpid();
-    while (::write(report[1], &self, sizeof self) < 0 && errno == EINTR) {
-    }
-    // Nothing of the parent's stays open here: not its end of the channel (or the guardian
-    // would never see end-of-file), not its pipes (or a reader of the parent's output would
-    // wait for the guardian too).
+    // Nothing of the parent's stays open here: not its pipes (or a reader of the parent's output
+    // would wait for the guardian too), nor anything else. Done before the pid is reported, so
+    // that when start_guardian() returns the guardian holds only /dev/null and its channel.
     const int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) {
       ::dup2(devnull, 0);
@@ -136,10 +155,16 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
       ::dup2(devnull, 2);
       if (devnull > 2) ::close(devnull);
     }
-    close_all_but(channel);
+    ::dup2(channel, 3);
+    ::dup2(reporter, 4);
+    close_from(5);
     if (::chdir("/") < 0) {
       // Staying in the old directory only pins it; the cleanup uses absolute paths anyway.
     }
+    const pid_t self = ::getpid();
+    while (::write(4, &self, sizeof self) < 0 && errno == EINTR) {
+    }
+    ::close(4);
     body(3);
     ::_exit(0);
   }
@@ -149,6 +174,7 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
   ::close(report[1]);
   if (middle < 0) {
     ec.assign(fork_errno, std::generic_category());
+    g_guardian_end.store(-1, std::memory_order_relaxed);
     ::close(fds[0]);
     ::close(report[0]);
     return invalid_handle;
@@ -163,6 +189,7 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
   ::close(report[0]);
   if (got != static_cast<ssize_t>(sizeof guardian)) {
     ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+    g_guardian_end.store(-1, std::memory_order_relaxed);
     ::close(fds[0]);
     return invalid_handle;
   }
