@@ -229,8 +229,19 @@ void make_atomic_named(world& w) {
   }
   if (w.atomic_temp.empty()) throw std::runtime_error("no named temporary beside the target");
 }
+// committed() tells whether the target was replaced, failure or not; the destructor then leaves
+// no stray temporary (checked once the object is gone).
+std::string commit_told(world& w, bool) {
+  const std::string content = tftest::slurp(w.target());
+  if (w.atomic->committed() != (content == kNew)) {
+    return std::string("committed() is ") + (w.atomic->committed() ? "true" : "false") +
+           " but the target holds '" + content + "'";
+  }
+  return "";
+}
+
 // A commit that did not happen can be retried; one that did left the new content.
-std::string commit_settled(world& w, bool) {
+std::string commit_retried(world& w, bool) {
   try {
     if (!w.atomic->committed()) w.atomic->commit();
   } catch (const std::exception& e) {
@@ -370,8 +381,8 @@ const std::vector<operation>& operations() {
        [](world& w, bool) { return w.atomic ? round_trip(*w.atomic) : ""; }, nothing_left},
       {"atomic.write", make_atomic, [](world& w) { w.atomic->write(std::string(70'000, 'a')); },
        the_target, [](world& w, bool) { return round_trip(*w.atomic); }, nothing_left},
-      {"atomic.commit", make_atomic, [](world& w) { w.atomic->commit(); }, the_target,
-       commit_settled, nothing_left, true, kCommitAbsorbs},
+      {"atomic.commit", make_atomic, [](world& w) { w.atomic->commit(); }, the_target, commit_told,
+       nothing_left, true, kCommitAbsorbs},
       // discard() drops the content: a failure to close the descriptor cannot lose anything.
       {"atomic.discard",
        make_atomic,
@@ -382,7 +393,7 @@ const std::vector<operation>& operations() {
        false,
        {kAnyClose}},
       {"atomic.commit (named temporary)", make_atomic_named, [](world& w) { w.atomic->commit(); },
-       the_target, commit_settled, nothing_left, true, kCommitAbsorbs},
+       the_target, commit_retried, nothing_left, true, kCommitAbsorbs},
       {"atomic.discard (named temporary)",
        make_atomic_named,
        [](world& w) { w.atomic->discard(); },
