@@ -20,8 +20,10 @@
 #include "child_process.hpp"
 #include "test_support.hpp"
 
-// Under AddressSanitizer or ThreadSanitizer the runtime would catch the fatal signals itself,
-// report and exit(1): these tests are about what happens when they kill the process. Options
+// The fatal signals must reach the program, not a sanitizer runtime's own handler (which would
+// report and exit(1)): AddressSanitizer and ThreadSanitizer are told not to install one. Each
+// child also resets the signals to SIG_DFL (which the runtimes allow), so that what the cleanup
+// handler re-raises into is the default action, as in a program that never touched them. Options
 // given by the environment (ASAN_OPTIONS...) still override these defaults.
 #define TFTEST_DEADLY_SIGNALS_TO_PROGRAM \
   "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"

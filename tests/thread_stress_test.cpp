@@ -1,5 +1,5 @@
 // 16 threads creating and destroying every kind of object at once, for a number of iterations
-// (TEMPFILE_STRESS_ITERATIONS, default 150 each), meant to run under ThreadSanitizer too, on tmpfs
+// (TEMPFILE_STRESS_ITERATIONS, default 400 each), meant to run under ThreadSanitizer too, on tmpfs
 // where there is one (the point is concurrency; a disk's fsyncs would only add waiting): every
 // name made is distinct, each object works, nothing is left behind, and a thread that walks the
 // crash-cleanup registry meanwhile (as a signal handler would) only ever reads whole paths. Then
@@ -38,7 +38,7 @@ int iterations() {
   if (const char* env = std::getenv("TEMPFILE_STRESS_ITERATIONS"); env != nullptr && *env != '\0') {
     return std::atoi(env);
   }
-  return 150;
+  return 400;
 }
 
 // One thread's work: every kind of object, made, used and destroyed, `count` times. Returns the

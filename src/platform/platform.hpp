@@ -124,8 +124,10 @@ void install_signal_handlers(void (*cleanup)() noexcept, std::error_code& ec) no
 
 /// Starts a helper process that runs `body(channel)` and exits: not a child of this process (no
 /// zombie), deaf to SIGINT/SIGTERM/SIGHUP/SIGQUIT, holding no descriptor of this process but its
-/// end of a message channel. Returns this process's end (close-on-exec); `pid` gets the helper's.
-/// `body`'s channel reports end-of-file once every copy of this end is closed.
+/// end of a message channel (already so when this returns). Returns this process's end
+/// (close-on-exec, and closed in every fork()ed child from the moment it exists, even one forked
+/// by another thread during this call); `pid` gets the helper's. `body`'s channel reports
+/// end-of-file once every copy of this end is closed.
 handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
                       std::error_code& ec) noexcept;
 
