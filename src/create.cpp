@@ -43,8 +43,8 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
   // this is the same path.
   const std::string& dir_text = dir.native();
   const bool separator = !dir_text.empty() && dir_text.back() != '/';
-  std::string text;
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    std::string text;  // becomes the path's own string
     text.reserve(dir_text.size() + 1 + pattern.prefix.size() + pattern.length +
                  pattern.suffix.size());
     text.assign(dir_text);

@@ -26,6 +26,9 @@ using platform::invalid_handle;
 /// uses. Deeper directories get their ancestors' descriptors closed, and reopened (identity
 /// checked) on the way back up.
 constexpr std::size_t kMaxOpenDirs = 64;
+/// What a walk alone may hold: it opens a subdirectory before it closes an ancestor, so for a
+/// moment it holds one more.
+constexpr std::size_t kAloneOpenDirs = kMaxOpenDirs - 1;
 /// Threads a removal uses at most, the calling one included (fewer on fewer processors).
 constexpr unsigned kMaxThreads = 4;
 /// Descriptors of each walk of a handed-off subtree (a helper thread's, or one that a thread
@@ -34,13 +37,13 @@ constexpr std::size_t kHelperOpenDirs = 4;
 /// Subdirectories queued for each busy helper thread, so that it never waits for the next.
 constexpr unsigned kQueuedPerThread = 1;
 
-/// What the first walk may hold once `helpers` threads help (until then it has kMaxOpenDirs).
+/// What the first walk may hold once `helpers` threads help (until then it has kAloneOpenDirs).
 /// Each walk holds its budget plus, for a moment, the subdirectory it opens before closing an
 /// ancestor; the queue holds at most two subdirectories per helper and one more. So: kMaxOpenDirs
 /// less, for each helper, its walk, its nested walk and two queued subdirectories; less the
 /// first thread's nested walk and one more queued subdirectory; less the first walk's moment.
 constexpr std::size_t main_walk_budget(unsigned helpers) noexcept {
-  return helpers == 0 ? kMaxOpenDirs
+  return helpers == 0 ? kAloneOpenDirs
                       : kMaxOpenDirs - 1 - (kHelperOpenDirs + 1) - 1 -
                             helpers * (2 * (kHelperOpenDirs + 1) + 2);
 }
@@ -221,7 +224,7 @@ struct thread_context {
 class walker {
  public:
   walker(error_sink& sink, const std::filesystem::path* root_path,
-         const tree_memory& memory = kHeap, std::size_t max_open = kMaxOpenDirs,
+         const tree_memory& memory = kHeap, std::size_t max_open = kAloneOpenDirs,
          removal_pool* pool = nullptr, thread_context* context = nullptr,
          std::size_t max_open_shared = 0) noexcept
       : sink_(sink),
@@ -960,7 +963,7 @@ void remove_tree_core(const char* root_name, std::error_code& first_error,
   thread_context outer;
   outer.may_help = true;
   outer.inner = &inner;
-  walker w(sink, root_path, memory, kMaxOpenDirs, pool ? &*pool : nullptr, &outer,
+  walker w(sink, root_path, memory, kAloneOpenDirs, pool ? &*pool : nullptr, &outer,
            main_walk_budget(helpers));
   for (unsigned pass = 1;; ++pass) {
     w.empty(root, root_fixed);

@@ -5,6 +5,7 @@
 // of descriptors (64, shared by all threads), permissions restored, vanishing entries tolerated,
 // the first error reported. Helper threads are asked for through the walk's test seam (the test
 // build has none by default); hooks run on any thread, so they only touch atomics.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -115,14 +117,36 @@ void expect_outside_intact(const fs::path& outside) {
   EXPECT_EQ(tftest::slurp(outside / "sub" / "canary"), "alive");
 }
 
-// Lowers RLIMIT_NOFILE for its lifetime so that at most `extra` more descriptors can be open at
-// once: a removal that needed more would fail with EMFILE.
+// The descriptors open now, in increasing order.
+std::vector<int> open_descriptors() {
+  std::vector<int> fds;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) throw std::runtime_error("cannot list /proc/self/fd");
+  const int own = ::dirfd(d);
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd != own) fds.push_back(fd);
+  }
+  ::closedir(d);
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+// Lowers RLIMIT_NOFILE for its lifetime so that exactly `extra` more descriptors can be open at
+// once: a removal that needed more would fail with EMFILE. The limit bounds descriptor numbers,
+// not their count, so it is set where exactly `extra` numbers below it are free (descriptors
+// inherited with high numbers, as from a shell or a CI runner, would otherwise add room).
 class descriptor_cap {
  public:
   explicit descriptor_cap(std::size_t extra) {
     if (::getrlimit(RLIMIT_NOFILE, &old_) != 0) throw std::runtime_error("getrlimit");
+    std::size_t limit = extra;
+    for (const int fd : open_descriptors()) {
+      if (static_cast<std::size_t>(fd) < limit) ++limit;
+    }
     rlimit capped = old_;
-    capped.rlim_cur = static_cast<rlim_t>(tftest::open_fd_count() + extra);
+    capped.rlim_cur = static_cast<rlim_t>(limit);
     if (::setrlimit(RLIMIT_NOFILE, &capped) != 0) throw std::runtime_error("setrlimit");
   }
   ~descriptor_cap() { ::setrlimit(RLIMIT_NOFILE, &old_); }
