@@ -82,7 +82,7 @@ struct atomic_target {
       temp.clear();
       temp_name.clear();
     } else {
-      ticket = registry::add(temp, registry::kind::file);
+      ticket = registry::add(temp.native(), registry::kind::file);
     }
   }
 
@@ -90,7 +90,7 @@ struct atomic_target {
   void name_temp(std::filesystem::path p, std::string name) noexcept {
     temp = std::move(p);
     temp_name = std::move(name);
-    ticket = registry::add(temp, registry::kind::file);
+    ticket = registry::add(temp.native(), registry::kind::file);
   }
 
   // The temporary's name became the target's: nothing to clean up any more.
@@ -178,14 +178,16 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
     if (!ec) {
       fd = entry.fd;
-      std::string name(basename_of(entry.path));
-      t.name_temp(std::move(entry.path), std::move(name));
+      std::filesystem::path temp(std::move(entry.path));
+      std::string name(basename_of(temp));
+      t.name_temp(std::move(temp), std::move(name));
     }
   } else if (!ec) {
     t.unnamed = true;
   }
   if (ec) throw_error("create temporary file beside", t.given, ec);
-  state->path = t.given;  // errors of the file's I/O name the file the user asked for (never dir)
+  state->path.assign(
+      t.given.native());  // errors of the file's I/O name the file the user asked for (never dir)
   state->armed = false;   // never the state's to delete: the target is not ours, temp is t's
   state->adopt(fd);
   return state;

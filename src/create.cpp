@@ -38,13 +38,13 @@ std::filesystem::path resolve_directory(const options& opts) {
 
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
                         entry_kind kind, unsigned mode, std::error_code& ec) {
-  // The entry's path is put together as one string and parsed once: `dir / name` would copy
-  // `dir` (every component of it) and parse the result again. The name has no separator, so
-  // this is the same path.
+  // The entry's path is put together as one string, never parsed into components (see
+  // lazy_path): `dir / name` would copy `dir` (every component of it) and parse the result.
+  // The name has no separator, so this is the same path.
   const std::string& dir_text = dir.native();
   const bool separator = !dir_text.empty() && dir_text.back() != '/';
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    std::string text;  // becomes the path's own string
+    std::string text;
     text.reserve(dir_text.size() + 1 + pattern.prefix.size() + pattern.length +
                  pattern.suffix.size());
     text.assign(dir_text);
@@ -59,7 +59,7 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
     }
     text += pattern.suffix;
     created_entry entry;
-    entry.path = std::filesystem::path(std::move(text));
+    entry.path = std::move(text);
     switch (kind) {
       case entry_kind::file: entry.fd = platform::create_file(entry.path, mode, ec); break;
       case entry_kind::directory: platform::create_directory(entry.path, mode, ec); break;
@@ -106,18 +106,22 @@ created_entry create_entry(const options& opts, entry_kind kind) {
   return entry;
 }
 
-platform::handle create_unnamed(const options& opts, bool linkable,
-                                std::filesystem::path& dir_out) {
+platform::handle create_unnamed(const options& opts, bool linkable, lazy_path& dir_out) {
   validate(opts);
-  dir_out = resolve_directory(opts);
+  // An absolute opts.dir is taken as text, not parsed again.
+  if (!opts.dir.empty() && opts.dir.is_absolute()) {
+    dir_out.assign(opts.dir.native());
+  } else {
+    dir_out.assign(resolve_directory(opts));
+  }
   std::error_code ec;
   const unsigned mode = entry_mode(opts, entry_kind::file);
-  platform::handle fd = platform::create_anonymous_file(dir_out, mode, linkable, ec);
+  platform::handle fd = platform::create_anonymous_file(dir_out.native(), mode, linkable, ec);
   if (!ec) return fd;
   if (ec != std::errc::operation_not_supported)
-    throw_error(verb_for(entry_kind::file), dir_out, ec);
-  created_entry entry = create_in(dir_out, opts, entry_kind::file, ec);
-  if (ec) throw_error(verb_for(entry_kind::file), dir_out, ec);
+    throw_error(verb_for(entry_kind::file), dir_out.get(), ec);
+  created_entry entry = create_in(dir_out.get(), opts, entry_kind::file, ec);
+  if (ec) throw_error(verb_for(entry_kind::file), dir_out.get(), ec);
   platform::remove_file(entry.path, ec);
   if (ec) {
     std::error_code ignored;

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "names.hpp"
 #include "platform/platform.hpp"
+#include "tempfile/detail/lazy_path.hpp"
 #include "tempfile/options.hpp"
 
 namespace tempfile::detail {
@@ -14,7 +16,7 @@ enum class entry_kind { file, directory, name_only };
 
 struct created_entry {
   platform::handle fd = platform::invalid_handle;  // files only
-  std::filesystem::path path;                      // absolute
+  std::string path;  // absolute, as text: a std::filesystem::path is made only where needed
 };
 
 /// How many names are tried before giving up with EEXIST.
@@ -52,6 +54,6 @@ created_entry create_entry(const options& opts, entry_kind kind);
 /// An open file with no name in the directory of `opts`: O_TMPFILE, or, where the file system
 /// refuses it, a named file unlinked at once. `linkable` keeps the O_TMPFILE file linkable.
 /// Returns the descriptor; `dir_out` receives the absolute directory. Throws like create_entry().
-platform::handle create_unnamed(const options& opts, bool linkable, std::filesystem::path& dir_out);
+platform::handle create_unnamed(const options& opts, bool linkable, lazy_path& dir_out);
 
 }  // namespace tempfile::detail

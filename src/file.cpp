@@ -33,7 +33,7 @@ bool file_state::owned_by_this_process() const noexcept {
 
 void file_state::arm() noexcept {
   armed = true;
-  if (ticket == 0) ticket = registry::add(path, registry::kind::file);
+  if (ticket == 0) ticket = registry::add(path.native(), registry::kind::file);
 }
 
 void file_state::disarm() noexcept {
@@ -46,12 +46,12 @@ void file_state::remove_if_armed(std::error_code& ec) noexcept {
   if (!armed || deleted || path.empty() || !owned_by_this_process()) return;
   // Forgotten before it goes: no cleanup may ever remove a later file of the same name.
   registry::remove(std::exchange(ticket, 0));
-  platform::remove_file(path, ec);
+  platform::remove_file(path.native(), ec);
   if (ec == std::errc::no_such_file_or_directory) ec.clear();  // deleted by someone else: fine
   if (!ec) {
     deleted = true;
   } else {
-    ticket = registry::add(path, registry::kind::file);  // still there: still guarded
+    ticket = registry::add(path.native(), registry::kind::file);  // still there: still guarded
   }
 }
 
@@ -79,11 +79,11 @@ void file_state::close() {
   if (delete_on_close) {
     std::error_code ec;
     remove_if_armed(ec);
-    if (ec && !first) throw_error("delete", path, ec);
+    if (ec && !first) throw_error("delete", path.get(), ec);
   }
   if (first) {
-    if (!path.empty()) throw_error("close", path, first);
-    throw_error("close temporary file in", dir, first);
+    if (!path.empty()) throw_error("close", path.get(), first);
+    throw_error("close temporary file in", dir.get(), first);
   }
 }
 
@@ -181,7 +181,7 @@ void file::sync() {
   if (s.buf.in_memory()) return;  // nothing on disk to make durable yet
   std::error_code ec;
   detail::platform::sync(s.buf.fd(), ec);
-  if (ec) detail::throw_error("sync", s.path.empty() ? s.dir : s.path, ec);
+  if (ec) detail::throw_error("sync", s.path.empty() ? s.dir.get() : s.path.get(), ec);
 }
 
 std::iostream& file::stream() {

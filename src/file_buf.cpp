@@ -45,8 +45,7 @@ void give_back_buffer(std::unique_ptr<char[]> buffer) noexcept {
 
 }  // namespace
 
-void file_buf::attach(platform::handle fd, const std::filesystem::path* name,
-                      const std::filesystem::path* dir) noexcept {
+void file_buf::attach(platform::handle fd, const lazy_path* name, const lazy_path* dir) noexcept {
   fd_ = fd;
   name_ = name;
   dir_ = dir;
@@ -56,7 +55,7 @@ void file_buf::attach(platform::handle fd, const std::filesystem::path* name,
   in_memory_ = false;
 }
 
-void file_buf::start_spooled(const options& opts, std::filesystem::path* dir) {
+void file_buf::start_spooled(const options& opts, lazy_path* dir) {
   spool_options_ = std::make_unique<options>(opts);
   spool_dir_ = dir;
   dir_ = dir;
@@ -79,11 +78,11 @@ void file_buf::detach() noexcept {
 
 void file_buf::fail(const char* verb, std::error_code ec) const {
   std::string v = verb;
-  if (name_ != nullptr && !name_->empty()) throw_error(v, *name_, ec);
+  if (name_ != nullptr && !name_->empty()) throw_error(v, name_->get(), ec);
   v += " temporary file";
   if (dir_ != nullptr && !dir_->empty()) {
     v += " in";
-    throw_error(v, *dir_, ec);
+    throw_error(v, dir_->get(), ec);
   }
   throw_error(v, {}, ec);
 }
@@ -249,7 +248,7 @@ void file_buf::rollover() {
   if (!in_memory_) return;
   const std::int64_t pos = position();
   to_idle();
-  std::filesystem::path dir;
+  lazy_path dir;
   const platform::handle fd = create_unnamed(*spool_options_, false, dir);
   if (spool_dir_ != nullptr) *spool_dir_ = std::move(dir);
   std::error_code ec;

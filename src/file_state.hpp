@@ -11,6 +11,7 @@
 
 #include "platform/platform.hpp"
 #include "registry.hpp"
+#include "tempfile/detail/lazy_path.hpp"
 #include "tempfile/file.hpp"
 #include "tempfile/options.hpp"
 
@@ -31,12 +32,11 @@ class file_buf final : public std::streambuf {
 
   /// Descriptor mode over `fd`; `name` (a file) or `dir` (an unnamed file's directory) words
   /// error messages.
-  void attach(platform::handle fd, const std::filesystem::path* name,
-              const std::filesystem::path* dir) noexcept;
+  void attach(platform::handle fd, const lazy_path* name, const lazy_path* dir) noexcept;
   /// Memory mode: content stays here until a write passes opts.max_size (if non-zero), or
   /// rollover(); then it moves to an anonymous file in opts.dir, and `dir` (the owning state's
   /// directory, which words error messages) receives that directory.
-  void start_spooled(const options& opts, std::filesystem::path* dir);
+  void start_spooled(const options& opts, lazy_path* dir);
 
   [[nodiscard]] bool in_memory() const noexcept { return in_memory_; }
   [[nodiscard]] platform::handle fd() const noexcept { return fd_; }
@@ -79,8 +79,8 @@ class file_buf final : public std::streambuf {
   void memory_write_at(std::size_t position, const char* s, std::size_t n);
 
   platform::handle fd_ = platform::invalid_handle;
-  const std::filesystem::path* name_ = nullptr;
-  const std::filesystem::path* dir_ = nullptr;
+  const lazy_path* name_ = nullptr;
+  const lazy_path* dir_ = nullptr;
   state state_ = state::idle;
   // Descriptor mode: file offset of the buffer's first byte (reading, writing) or the position
   // (idle). Memory mode: the position when idle or writing; 0 when reading (eback is the start).
@@ -98,15 +98,15 @@ class file_buf final : public std::streambuf {
   std::size_t memory_size_ = 0;
   std::size_t max_size_ = 0;
   std::unique_ptr<options> spool_options_;
-  std::filesystem::path* spool_dir_ = nullptr;  // where rollover() records its directory
+  lazy_path* spool_dir_ = nullptr;  // where rollover() records its directory
 };
 
 /// Everything a tempfile::file owns.
 struct file_state {
   file_buf buf;
   std::unique_ptr<std::iostream> stream;
-  std::filesystem::path path;    // named kinds: the file's absolute path
-  std::filesystem::path dir;     // unnamed kinds: the directory, for messages
+  lazy_path path;                // named kinds: the file's absolute path
+  lazy_path dir;                 // unnamed kinds: the directory, for messages
   std::uint64_t generation = 0;  // platform::fork_generation() of the creating process
   bool closed = false;
   bool armed = false;           // the file at `path` is ours to delete

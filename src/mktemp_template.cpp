@@ -177,7 +177,7 @@ std::string create_from_template(const mktemp_template& tmpl, mktemp_kind kind,
       return {};
     }
   }
-  return made.path.string();
+  return std::move(made.path);
 }
 
 void remove_created(const std::string& name, mktemp_kind kind, std::error_code& ec) {

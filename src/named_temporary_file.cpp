@@ -11,9 +11,10 @@ namespace tempfile {
 namespace {
 
 std::unique_ptr<detail::file_state> make_named(const options& opts) {
-  detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
+  // The state first: nothing may fail between creating the file and owning it.
   auto state = std::make_unique<detail::file_state>();
-  state->path = std::move(entry.path);
+  detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
+  state->path.assign(std::move(entry.path));
   state->delete_on_close = opts.delete_on_close;
   state->adopt(entry.fd);
   if (!opts.keep) state->arm();
@@ -44,12 +45,13 @@ std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
 }
 
 void persist_impl(detail::file_state& s, const std::filesystem::path& target, bool replace) {
-  std::filesystem::path to = absolute_or_throw(target);
+  detail::lazy_path to;
+  to.assign(absolute_or_throw(target));  // before the rename: nothing can fail after it
   // Whatever was written is in the file before it takes its final name.
   if (!s.closed) s.buf.flush_pending();
   std::error_code ec;
-  detail::platform::rename(s.path, to, replace, ec);
-  if (ec) detail::throw_error("persist", s.path, to, ec);
+  detail::platform::rename(s.path.native(), to.native(), replace, ec);
+  if (ec) detail::throw_error("persist", s.path.get(), to.get(), ec);
   // Only now, after the rename succeeded, does the object change.
   s.disarm();
   s.path = std::move(to);
@@ -60,13 +62,14 @@ void persist_impl(detail::file_state& s, const std::filesystem::path& target, bo
 named_temporary_file::named_temporary_file(const options& opts) : file(make_named(opts)) {}
 
 const std::filesystem::path& named_temporary_file::path() const noexcept {
-  return state() != nullptr ? state()->path : empty_path();
+  return state() != nullptr ? state()->path.get_or_empty() : empty_path();
 }
 
 std::filesystem::path named_temporary_file::keep() {
   detail::file_state& s = named_state(state(), "keep");
+  std::filesystem::path kept = s.path.get();  // before disarming: this may throw bad_alloc
   s.disarm();
-  return s.path;
+  return kept;
 }
 
 void named_temporary_file::persist(const std::filesystem::path& target) {
@@ -79,27 +82,27 @@ void named_temporary_file::persist_noclobber(const std::filesystem::path& target
 
 file named_temporary_file::reopen() const {
   const detail::file_state& s = named_state(state(), "reopen");
+  auto state = std::make_unique<detail::file_state>();  // first: the descriptor is never lost
+  state->path.assign(s.path.native());
   std::error_code ec;
   detail::platform::file_identity expected;
   if (!s.closed) {
     const detail::platform::file_status st = detail::platform::status(s.buf.fd(), ec);
-    if (ec) detail::throw_error("reopen", s.path, ec);
+    if (ec) detail::throw_error("reopen", s.path.get(), ec);
     expected = st.id;
   } else if (s.identity) {
     expected = *s.identity;
   } else {
     throw std::logic_error("tempfile: reopen of a closed file whose identity is unknown");
   }
-  const detail::platform::handle fd = detail::platform::open_file(s.path, ec);
-  if (ec) detail::throw_error("reopen", s.path, ec);
+  const detail::platform::handle fd = detail::platform::open_file(s.path.native(), ec);
+  if (ec) detail::throw_error("reopen", s.path.get(), ec);
   const detail::platform::file_status st = detail::platform::status(fd, ec);
   if (ec || st.id != expected) {
     std::error_code ignored;
     detail::platform::close(fd, ignored);
-    detail::throw_error("reopen", s.path, ec ? ec : detail::platform::stale_error());
+    detail::throw_error("reopen", s.path.get(), ec ? ec : detail::platform::stale_error());
   }
-  auto state = std::make_unique<detail::file_state>();
-  state->path = s.path;
   state->adopt(fd);
   return detail::file_access::make(std::move(state));
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace tempfile::detail::registry {
 
@@ -24,7 +25,7 @@ inline constexpr std::size_t kMaxPath = 4096;
 
 /// Registers `path` (absolute) and tells the guardian, if one runs. Never throws: returns 0 when
 /// the path is too long or memory for a new block of slots cannot be had.
-ticket add(const std::filesystem::path& path, kind k) noexcept;
+ticket add(const std::string& path, kind k) noexcept;
 
 /// Unregisters (and tells the guardian to forget) `t`; 0 is ignored.
 void remove(ticket t) noexcept;

@@ -990,6 +990,10 @@ void remove_tree(const std::filesystem::path& path, std::error_code& first_error
   remove_tree_core(path.c_str(), first_error, &path, failed_entry, kHeap, true);
 }
 
+void remove_tree(const char* path, std::error_code& first_error) noexcept {
+  remove_tree_core(path, first_error, nullptr, nullptr, kHeap, true);
+}
+
 void remove_tree_signal_safe(const char* path) noexcept {
   // One walk at a time owns the arena; a second thread dying at the same moment skips the walk
   // (the first one is removing the same registered trees).

@@ -32,6 +32,9 @@ namespace tempfile::detail {
 void remove_tree(const std::filesystem::path& path, std::error_code& first_error,
                  std::filesystem::path* failed_entry = nullptr) noexcept;
 
+/// remove_tree() for a path given as characters, with no failed entry to report.
+void remove_tree(const char* path, std::error_code& first_error) noexcept;
+
 /// remove_tree() for signal handlers: async-signal-safe (no allocation: memory comes from a
 /// static arena, enough for trees tens of thousands of levels deep), reports nothing. One call
 /// runs at a time; a concurrent call returns at once.

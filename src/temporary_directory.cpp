@@ -19,7 +19,7 @@ temporary_directory::temporary_directory(const options& opts)
       remove_on_destruction_(!opts.keep),
       ignore_cleanup_errors_(opts.ignore_cleanup_errors) {
   if (remove_on_destruction_)
-    ticket_ = detail::registry::add(path_, detail::registry::kind::directory);
+    ticket_ = detail::registry::add(path_.native(), detail::registry::kind::directory);
 }
 
 temporary_directory::temporary_directory(temporary_directory&& other) noexcept
@@ -57,18 +57,20 @@ void temporary_directory::destroy() noexcept {
   // Forgotten first: no crash cleanup may ever remove a later directory of the same name.
   detail::registry::remove(std::exchange(ticket_, 0));
   std::error_code ignored;
-  detail::remove_tree(path_, ignored);
+  detail::remove_tree(path_.c_str(), ignored);
   owned_ = false;
 }
 
-const std::filesystem::path& temporary_directory::path() const noexcept { return path_; }
+const std::filesystem::path& temporary_directory::path() const noexcept {
+  return path_.get_or_empty();
+}
 
 void temporary_directory::cleanup() {
   // A fork()ed child shares the parent's directory: only the creating process removes it.
   if (!owned_ || generation_ != detail::platform::fork_generation()) return;
   std::error_code ec;
   std::filesystem::path failed_entry;
-  detail::remove_tree(path_, ec, ignore_cleanup_errors_ ? nullptr : &failed_entry);
+  detail::remove_tree(path_.get(), ec, ignore_cleanup_errors_ ? nullptr : &failed_entry);
   if (!ec) {
     detail::registry::remove(std::exchange(ticket_, 0));
     owned_ = false;
@@ -76,20 +78,22 @@ void temporary_directory::cleanup() {
     return;
   }
   if (ignore_cleanup_errors_) return;
-  if (failed_entry.empty() || failed_entry == path_) detail::throw_error("remove", path_, ec);
+  const std::filesystem::path& path = path_.get();
+  if (failed_entry.empty() || failed_entry == path) detail::throw_error("remove", path, ec);
   // Both paths, worded as the one-path errors are: "cannot remove '<directory>'".
   std::string what = "cannot remove '";
   what += path_.native();
   what += '\'';
-  throw std::filesystem::filesystem_error(what, path_, failed_entry, ec);
+  throw std::filesystem::filesystem_error(what, path, failed_entry, ec);
 }
 
 std::filesystem::path temporary_directory::keep() {
   if (path_.empty()) throw std::logic_error("tempfile: keep on a moved-from temporary_directory");
   if (removed_) throw std::logic_error("tempfile: keep after cleanup() removed the directory");
+  std::filesystem::path kept = path_.get();  // before disarming: this may throw bad_alloc
   detail::registry::remove(std::exchange(ticket_, 0));
   owned_ = false;
-  return path_;
+  return kept;
 }
 
 }  // namespace tempfile

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "tempfile/detail/lazy_path.hpp"
 #include "tempfile/options.hpp"
 
 namespace tempfile {
@@ -68,7 +69,7 @@ class temporary_directory {
  private:
   void destroy() noexcept;
 
-  std::filesystem::path path_;
+  detail::lazy_path path_;
   std::uint64_t generation_ = 0;       // fork generation of the creating process
   bool owned_ = false;                 // ours to remove: not kept(), not removed yet
   bool remove_on_destruction_ = true;  // !options::keep

@@ -40,7 +40,7 @@ void random_bytes(void* out, std::size_t size, std::error_code& ec) noexcept {
   }
 }
 
-handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bool linkable,
+handle create_anonymous_file(path_ref dir, unsigned mode, bool linkable,
                              std::error_code& ec) noexcept {
 #ifdef O_TMPFILE
   // O_EXCL with O_TMPFILE forbids ever linking the file into a directory.
@@ -62,7 +62,7 @@ handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bo
 #endif
 }
 
-void link_anonymous(handle h, const std::filesystem::path& path, std::error_code& ec) noexcept {
+void link_anonymous(handle h, path_ref path, std::error_code& ec) noexcept {
   // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc/self/fd link works for everyone else.
   if (retry_eintr(fault::call::link, ec,
                   [&] { return ::linkat(h, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH); }) == 0) {
@@ -96,8 +96,7 @@ void rename_at(handle from_dir, const char* from, handle to_dir, const char* to,
   retry_eintr(fault::call::rename, ec, [&] { return ::renameat(from_dir, from, to_dir, to); });
 }
 
-void rename(const std::filesystem::path& from, const std::filesystem::path& to, bool replace,
-            std::error_code& ec) noexcept {
+void rename(path_ref from, path_ref to, bool replace, std::error_code& ec) noexcept {
   if (replace) {
     retry_eintr(fault::call::rename, ec, [&] { return ::rename(from.c_str(), to.c_str()); });
     return;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 namespace tempfile::detail::platform {
@@ -24,6 +25,21 @@ struct file_identity {
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   friend bool operator==(const file_identity&, const file_identity&) = default;
+};
+
+/// A path as the OS takes it: NUL-terminated characters, borrowed from a std::filesystem::path,
+/// a std::string or a C string (no allocation: usable in a signal handler).
+class path_ref {
+ public:
+  // NOLINTBEGIN(google-explicit-constructor): converting is the point
+  path_ref(const std::filesystem::path& p) noexcept : text_(p.c_str()) {}
+  path_ref(const std::string& s) noexcept : text_(s.c_str()) {}
+  path_ref(const char* s) noexcept : text_(s) {}
+  // NOLINTEND(google-explicit-constructor)
+  [[nodiscard]] const char* c_str() const noexcept { return text_; }
+
+ private:
+  const char* text_;
 };
 
 struct file_status {
@@ -48,25 +64,24 @@ void random_bytes(void* out, std::size_t size, std::error_code& ec) noexcept;
 // --- creation: all exclusive, close-on-exec, never following a final symlink ------------------
 
 /// Creates and opens (read/write) a new regular file. EEXIST if the name is taken.
-handle create_file(const std::filesystem::path& path, unsigned mode, std::error_code& ec) noexcept;
+handle create_file(path_ref path, unsigned mode, std::error_code& ec) noexcept;
 
 /// Opens a new regular file with no name in `dir`. `linkable` allows link_anonymous() later.
 /// Fails with std::errc::operation_not_supported where the file system cannot do it.
-handle create_anonymous_file(const std::filesystem::path& dir, unsigned mode, bool linkable,
+handle create_anonymous_file(path_ref dir, unsigned mode, bool linkable,
                              std::error_code& ec) noexcept;
 
 /// Creates a new directory. EEXIST if the name is taken.
-void create_directory(const std::filesystem::path& path, unsigned mode,
-                      std::error_code& ec) noexcept;
+void create_directory(path_ref path, unsigned mode, std::error_code& ec) noexcept;
 
 /// Opens an existing regular file for reading and writing, not following a final symlink.
-handle open_file(const std::filesystem::path& path, std::error_code& ec) noexcept;
+handle open_file(path_ref path, std::error_code& ec) noexcept;
 
 /// Opens a directory (for fsync and *at operations), not following a final symlink.
-handle open_directory(const std::filesystem::path& path, std::error_code& ec) noexcept;
+handle open_directory(path_ref path, std::error_code& ec) noexcept;
 
 /// Gives an anonymous (linkable) file the name `path`; EEXIST if it is taken.
-void link_anonymous(handle h, const std::filesystem::path& path, std::error_code& ec) noexcept;
+void link_anonymous(handle h, path_ref path, std::error_code& ec) noexcept;
 
 // --- I/O ----------------------------------------------------------------------------------------
 
@@ -89,7 +104,7 @@ void set_mode(handle h, unsigned mode, std::error_code& ec) noexcept;
 void set_owner(handle h, std::uint32_t uid, std::uint32_t gid, std::error_code& ec) noexcept;
 file_status status(handle h, std::error_code& ec) noexcept;
 /// The status of `path` itself (a symlink is not followed).
-file_status status(const std::filesystem::path& path, std::error_code& ec) noexcept;
+file_status status(path_ref path, std::error_code& ec) noexcept;
 
 /// The error for "this name now belongs to another file" (ESTALE on POSIX).
 std::error_code stale_error() noexcept;
@@ -99,15 +114,13 @@ void close(handle h, std::error_code& ec) noexcept;
 
 // --- names --------------------------------------------------------------------------------------
 
-void remove_file(const std::filesystem::path& path, std::error_code& ec) noexcept;
-void remove_directory(const std::filesystem::path& path, std::error_code& ec) noexcept;
-/// The same for a path given as characters (no allocation: usable in a signal handler).
-void remove_directory(const char* path, std::error_code& ec) noexcept;
+void remove_file(path_ref path, std::error_code& ec) noexcept;
+/// Async-signal-safe.
+void remove_directory(path_ref path, std::error_code& ec) noexcept;
 
 /// Renames `from` to `to`. With `replace` false, fails with EEXIST rather than replace `to`
 /// (renameat2 RENAME_NOREPLACE, or link then unlink where the file system refuses that).
-void rename(const std::filesystem::path& from, const std::filesystem::path& to, bool replace,
-            std::error_code& ec) noexcept;
+void rename(path_ref from, path_ref to, bool replace, std::error_code& ec) noexcept;
 
 // --- processes and signals: crash cleanup ---------------------------------------------------
 

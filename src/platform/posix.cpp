@@ -48,25 +48,24 @@ std::uint64_t fork_generation() noexcept {
   return g_fork_generation.load(std::memory_order_relaxed);
 }
 
-handle create_file(const std::filesystem::path& path, unsigned mode, std::error_code& ec) noexcept {
+handle create_file(path_ref path, unsigned mode, std::error_code& ec) noexcept {
   return retry_eintr(fault::call::open, ec, [&] {
     return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   static_cast<mode_t>(mode));
   });
 }
 
-void create_directory(const std::filesystem::path& path, unsigned mode,
-                      std::error_code& ec) noexcept {
+void create_directory(path_ref path, unsigned mode, std::error_code& ec) noexcept {
   retry_eintr(fault::call::mkdir, ec,
               [&] { return ::mkdir(path.c_str(), static_cast<mode_t>(mode)); });
 }
 
-handle open_file(const std::filesystem::path& path, std::error_code& ec) noexcept {
+handle open_file(path_ref path, std::error_code& ec) noexcept {
   return retry_eintr(fault::call::open, ec,
                      [&] { return ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC); });
 }
 
-handle open_directory(const std::filesystem::path& path, std::error_code& ec) noexcept {
+handle open_directory(path_ref path, std::error_code& ec) noexcept {
   return retry_eintr(fault::call::open, ec, [&] {
     return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   });
@@ -128,7 +127,7 @@ file_status status(handle h, std::error_code& ec) noexcept {
   return from_stat(st);
 }
 
-file_status status(const std::filesystem::path& path, std::error_code& ec) noexcept {
+file_status status(path_ref path, std::error_code& ec) noexcept {
   struct stat st {};
   if (retry_eintr(fault::call::stat, ec, [&] { return ::lstat(path.c_str(), &st); }) < 0) return {};
   return from_stat(st);
@@ -148,16 +147,12 @@ void close(handle h, std::error_code& ec) noexcept {
   if (::close(h) < 0 && errno != EINTR) ec.assign(errno, std::generic_category());
 }
 
-void remove_file(const std::filesystem::path& path, std::error_code& ec) noexcept {
+void remove_file(path_ref path, std::error_code& ec) noexcept {
   retry_eintr(fault::call::unlink, ec, [&] { return ::unlink(path.c_str()); });
 }
 
-void remove_directory(const std::filesystem::path& path, std::error_code& ec) noexcept {
-  remove_directory(path.c_str(), ec);
-}
-
-void remove_directory(const char* path, std::error_code& ec) noexcept {
-  retry_eintr(fault::call::rmdir, ec, [&] { return ::rmdir(path); });
+void remove_directory(path_ref path, std::error_code& ec) noexcept {
+  retry_eintr(fault::call::rmdir, ec, [&] { return ::rmdir(path.c_str()); });
 }
 
 }  // namespace tempfile::detail::platform

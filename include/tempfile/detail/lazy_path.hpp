@@ -1,0 +1,63 @@
+// An absolute path kept as the OS's text, made into a std::filesystem::path only when asked.
+//
+// libstdc++ splits every std::filesystem::path it builds into components (one allocation and a
+// parse): that costs about as much as the user-space rest of creating a temporary file. The
+// objects that own a temporary keep its path as text, which is all the system calls need, and
+// build the std::filesystem::path the first time path() is called.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+namespace tempfile::detail {
+
+/// A path as text plus, once asked for, the same path as a std::filesystem::path.
+///
+/// The const members may be called from several threads at once: the first get() builds the
+/// path and publishes it; a thread that loses the race drops its copy. The non-const members
+/// need exclusive access, as for any standard type.
+class lazy_path {
+ public:
+  lazy_path() noexcept = default;
+  explicit lazy_path(std::string text) noexcept : text_(std::move(text)) {}
+  lazy_path(lazy_path&& other) noexcept
+      : text_(std::move(other.text_)), cache_(other.cache_.exchange(nullptr)) {
+    other.text_.clear();
+  }
+  lazy_path& operator=(lazy_path&& other) noexcept {
+    if (this != &other) {
+      reset(std::move(other.text_), other.cache_.exchange(nullptr));
+      other.text_.clear();
+    }
+    return *this;
+  }
+  lazy_path(const lazy_path&) = delete;
+  lazy_path& operator=(const lazy_path&) = delete;
+  ~lazy_path() { delete cache_.load(std::memory_order_acquire); }
+
+  /// Takes the path as text.
+  void assign(std::string text) noexcept { reset(std::move(text), nullptr); }
+  /// Takes a path already made (its components are kept, not parsed again).
+  void assign(std::filesystem::path p);
+  void clear() noexcept { reset(std::string(), nullptr); }
+
+  [[nodiscard]] bool empty() const noexcept { return text_.empty(); }
+  [[nodiscard]] const std::string& native() const noexcept { return text_; }
+  [[nodiscard]] const char* c_str() const noexcept { return text_.c_str(); }
+  /// The path, built on the first call. Throws std::bad_alloc if it cannot be built.
+  [[nodiscard]] const std::filesystem::path& get() const;
+  /// get(), or an empty path if memory ran out building it.
+  [[nodiscard]] const std::filesystem::path& get_or_empty() const noexcept;
+
+ private:
+  void reset(std::string text, std::filesystem::path* cache) noexcept {
+    delete cache_.exchange(cache, std::memory_order_acq_rel);
+    text_ = std::move(text);
+  }
+
+  std::string text_;
+  mutable std::atomic<std::filesystem::path*> cache_{nullptr};
+};
+
+}  // namespace tempfile::detail

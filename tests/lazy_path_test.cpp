@@ -1,0 +1,81 @@
+// detail::lazy_path: the text the system calls use, and the std::filesystem::path built from it
+// once, on the first request, from any number of threads at once.
+#include "tempfile/detail/lazy_path.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using tempfile::detail::lazy_path;
+namespace fs = std::filesystem;
+
+TEST(LazyPath, TextIsKeptAndThePathMatchesIt) {
+  const lazy_path p(std::string("/dev/shm/dir/tmpabc123"));
+  EXPECT_FALSE(p.empty());
+  EXPECT_EQ(p.native(), "/dev/shm/dir/tmpabc123");
+  EXPECT_STREQ(p.c_str(), "/dev/shm/dir/tmpabc123");
+  EXPECT_EQ(p.get(), fs::path("/dev/shm/dir/tmpabc123"));
+  EXPECT_EQ(p.get().filename(), "tmpabc123");  // a real path, split into components
+  EXPECT_EQ(&p.get(), &p.get()) << "built once, then the same object every time";
+  EXPECT_EQ(&p.get_or_empty(), &p.get());
+}
+
+TEST(LazyPath, EmptyByDefault) {
+  const lazy_path p;
+  EXPECT_TRUE(p.empty());
+  EXPECT_STREQ(p.c_str(), "");
+  EXPECT_TRUE(p.get().empty());
+}
+
+TEST(LazyPath, AssignReplacesTextAndPath) {
+  lazy_path p(std::string("/a/b"));
+  const fs::path& before = p.get();
+  EXPECT_EQ(before, fs::path("/a/b"));
+  p.assign(std::string("/c/d"));
+  EXPECT_EQ(p.native(), "/c/d");
+  EXPECT_EQ(p.get(), fs::path("/c/d"));
+  p.assign(fs::path("/e") / "f");
+  EXPECT_EQ(p.native(), "/e/f");
+  EXPECT_EQ(p.get(), fs::path("/e/f"));
+  p.clear();
+  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(p.get().empty());
+}
+
+TEST(LazyPath, MovingTakesBothAndLeavesTheSourceEmpty) {
+  lazy_path a(std::string("/x/y"));
+  const fs::path* built = &a.get();
+  lazy_path b(std::move(a));
+  EXPECT_EQ(&b.get(), built) << "the built path moves with the text";
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  EXPECT_TRUE(a.get().empty());
+  lazy_path c(std::string("/other"));
+  c = std::move(b);
+  EXPECT_EQ(c.native(), "/x/y");
+  EXPECT_EQ(&c.get(), built);
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move)
+}
+
+TEST(LazyPath, ThreadsAskingAtOnceAllGetTheSamePath) {
+  for (int round = 0; round < 50; ++round) {
+    const lazy_path p(std::string("/dev/shm/round/") + std::to_string(round));
+    std::vector<const fs::path*> seen(8, nullptr);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      threads.emplace_back([&p, &seen, i] { seen[i] = &p.get(); });
+    }
+    for (auto& t : threads) t.join();
+    for (const fs::path* s : seen) {
+      ASSERT_EQ(s, seen[0]) << "one path object, whoever built it";
+      EXPECT_EQ(*s, fs::path(p.native()));
+    }
+  }
+}
+
+}  // namespace
