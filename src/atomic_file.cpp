@@ -166,6 +166,8 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
   // no explicit mode takes its permissions from creation, so the kernel applies the umask.
   const unsigned create_mode = (t.existing || t.mode) ? 0600u : 0666u;
   auto state = std::make_unique<file_state>();
+  state->path.assign(t.given.native());  // errors of the file's I/O name the target (never dir)
+  state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
   std::error_code ec;
   platform::handle fd = platform::create_anonymous_file(t.dir, create_mode, true, ec);
   if (ec == std::errc::operation_not_supported) {
@@ -177,18 +179,20 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     named.mode = static_cast<std::filesystem::perms>(create_mode);
     created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
     if (!ec) {
+      try {
+        std::filesystem::path temp(entry.path);
+        std::string name(basename_of(temp));
+        t.name_temp(std::move(temp), std::move(name));
+      } catch (...) {  // std::bad_alloc: nothing is left behind
+        discard_entry(entry, entry_kind::file);
+        throw;
+      }
       fd = entry.fd;
-      std::filesystem::path temp(std::move(entry.path));
-      std::string name(basename_of(temp));
-      t.name_temp(std::move(temp), std::move(name));
     }
   } else if (!ec) {
     t.unnamed = true;
   }
   if (ec) throw_error("create temporary file beside", t.given, ec);
-  state->path.assign(
-      t.given.native());  // errors of the file's I/O name the file the user asked for (never dir)
-  state->armed = false;   // never the state's to delete: the target is not ours, temp is t's
   state->adopt(fd);
   return state;
 }

@@ -22,6 +22,14 @@ const char* verb_for(entry_kind kind) noexcept {
 
 }  // namespace
 
+void discard_entry(const created_entry& entry, entry_kind kind) noexcept {
+  std::error_code ignored;
+  if (entry.fd != platform::invalid_handle) platform::close(entry.fd, ignored);
+  if (entry.path.empty()) return;
+  if (kind == entry_kind::file) platform::remove_file(entry.path, ignored);
+  if (kind == entry_kind::directory) platform::remove_directory(entry.path, ignored);
+}
+
 unsigned entry_mode(const options& opts, entry_kind kind) noexcept {
   if (opts.mode) return static_cast<unsigned>(*opts.mode) & 07777u;
   return kind == entry_kind::directory ? 0700u : 0600u;

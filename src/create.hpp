@@ -19,6 +19,10 @@ struct created_entry {
   std::string path;  // absolute, as text: a std::filesystem::path is made only where needed
 };
 
+/// Undoes a creation that cannot be handed over (e.g. memory ran out after it): closes the
+/// descriptor and removes the entry. Best effort, never throws.
+void discard_entry(const created_entry& entry, entry_kind kind) noexcept;
+
 /// How many names are tried before giving up with EEXIST.
 inline constexpr unsigned kMaxAttempts = 1000;
 

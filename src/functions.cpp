@@ -87,12 +87,23 @@ void set_tempdir(const std::filesystem::path& dir) {
 std::string gettempprefix() { return "tmp"; }
 
 mkstemp_result mkstemp(const options& opts) {
-  detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
-  return {entry.fd, std::move(entry.path)};
+  const detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
+  try {
+    return {entry.fd, std::filesystem::path(entry.path)};
+  } catch (...) {  // std::bad_alloc: nothing is left behind
+    detail::discard_entry(entry, detail::entry_kind::file);
+    throw;
+  }
 }
 
 std::filesystem::path mkdtemp(const options& opts) {
-  return detail::create_entry(opts, detail::entry_kind::directory).path;
+  const detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::directory);
+  try {
+    return std::filesystem::path(entry.path);
+  } catch (...) {  // std::bad_alloc: nothing is left behind
+    detail::discard_entry(entry, detail::entry_kind::directory);
+    throw;
+  }
 }
 
 std::filesystem::path mktemp(const options& opts) {

@@ -6,10 +6,25 @@
 
 namespace tempfile::detail {
 
+void lazy_path::assign(std::string text) noexcept {
+  text_ = std::move(text);
+  std::filesystem::path* mine = cache_.load(std::memory_order_acquire);
+  if (mine == nullptr) return;
+  try {
+    *mine = std::filesystem::path(text_);
+  } catch (...) {  // std::bad_alloc: built again on the next get()
+    delete cache_.exchange(nullptr, std::memory_order_acq_rel);
+  }
+}
+
 void lazy_path::assign(std::filesystem::path p) {
-  auto made = std::make_unique<std::filesystem::path>(std::move(p));
-  std::string text = made->native();
-  reset(std::move(text), made.release());
+  std::string text = p.native();  // may throw: nothing has changed yet
+  if (std::filesystem::path* mine = cache_.load(std::memory_order_acquire)) {
+    *mine = std::move(p);
+  } else {
+    cache_.store(new std::filesystem::path(std::move(p)), std::memory_order_release);
+  }
+  text_ = std::move(text);
 }
 
 const std::filesystem::path& lazy_path::get() const {
@@ -21,15 +36,6 @@ const std::filesystem::path& lazy_path::get() const {
     return *made.release();
   }
   return *expected;  // another thread built it first; ours is dropped
-}
-
-const std::filesystem::path& lazy_path::get_or_empty() const noexcept {
-  try {
-    return get();
-  } catch (...) {  // std::bad_alloc
-    static const std::filesystem::path empty;
-    return empty;
-  }
 }
 
 }  // namespace tempfile::detail

@@ -61,8 +61,10 @@ void persist_impl(detail::file_state& s, const std::filesystem::path& target, bo
 
 named_temporary_file::named_temporary_file(const options& opts) : file(make_named(opts)) {}
 
+// Out of memory building the path ends the program (noexcept), as an empty path would be taken
+// as relative to the working directory.
 const std::filesystem::path& named_temporary_file::path() const noexcept {
-  return state() != nullptr ? state()->path.get_or_empty() : empty_path();
+  return state() != nullptr ? state()->path.get() : empty_path();
 }
 
 std::filesystem::path named_temporary_file::keep() {

@@ -61,9 +61,9 @@ void temporary_directory::destroy() noexcept {
   owned_ = false;
 }
 
-const std::filesystem::path& temporary_directory::path() const noexcept {
-  return path_.get_or_empty();
-}
+// Out of memory building the path ends the program (noexcept), as an empty path would be taken
+// as relative to the working directory.
+const std::filesystem::path& temporary_directory::path() const noexcept { return path_.get(); }
 
 void temporary_directory::cleanup() {
   // A fork()ed child shares the parent's directory: only the creating process removes it.

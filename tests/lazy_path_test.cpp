@@ -23,7 +23,6 @@ TEST(LazyPath, TextIsKeptAndThePathMatchesIt) {
   EXPECT_EQ(p.get(), fs::path("/dev/shm/dir/tmpabc123"));
   EXPECT_EQ(p.get().filename(), "tmpabc123");  // a real path, split into components
   EXPECT_EQ(&p.get(), &p.get()) << "built once, then the same object every time";
-  EXPECT_EQ(&p.get_or_empty(), &p.get());
 }
 
 TEST(LazyPath, EmptyByDefault) {
@@ -33,33 +32,50 @@ TEST(LazyPath, EmptyByDefault) {
   EXPECT_TRUE(p.get().empty());
 }
 
-TEST(LazyPath, AssignReplacesTextAndPath) {
+TEST(LazyPath, AssignReplacesTextAndPathAndEarlierReferencesFollow) {
   lazy_path p(std::string("/a/b"));
   const fs::path& before = p.get();
   EXPECT_EQ(before, fs::path("/a/b"));
   p.assign(std::string("/c/d"));
   EXPECT_EQ(p.native(), "/c/d");
   EXPECT_EQ(p.get(), fs::path("/c/d"));
+  EXPECT_EQ(before, fs::path("/c/d")) << "a reference taken earlier shows the new path";
   p.assign(fs::path("/e") / "f");
   EXPECT_EQ(p.native(), "/e/f");
   EXPECT_EQ(p.get(), fs::path("/e/f"));
+  EXPECT_EQ(&p.get(), &before);
   p.clear();
   EXPECT_TRUE(p.empty());
   EXPECT_TRUE(p.get().empty());
+  EXPECT_TRUE(before.empty());
 }
 
-TEST(LazyPath, MovingTakesBothAndLeavesTheSourceEmpty) {
+TEST(LazyPath, MovingLeavesTheSourceEmptyAndEveryReferenceValid) {
   lazy_path a(std::string("/x/y"));
-  const fs::path* built = &a.get();
+  const fs::path& from_a = a.get();
   lazy_path b(std::move(a));
-  EXPECT_EQ(&b.get(), built) << "the built path moves with the text";
+  EXPECT_EQ(b.native(), "/x/y");
+  EXPECT_EQ(b.get(), fs::path("/x/y"));
   EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
   EXPECT_TRUE(a.get().empty());
+  EXPECT_TRUE(from_a.empty()) << "a reference into the moved-from object shows it empty";
+
   lazy_path c(std::string("/other"));
-  c = std::move(b);
+  const fs::path& from_c = c.get();
+  const fs::path& from_b = b.get();
+  c = std::move(b);  // as persist() does: the target's path replaces the old one
   EXPECT_EQ(c.native(), "/x/y");
-  EXPECT_EQ(&c.get(), built);
+  EXPECT_EQ(&c.get(), &from_c) << "the same object, so earlier references stay valid";
+  EXPECT_EQ(from_c, fs::path("/x/y"));
   EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(from_b.empty());
+
+  lazy_path d(std::string("/d"));
+  const fs::path& from_d = d.get();
+  lazy_path e(std::string("/never/built"));
+  d = std::move(e);  // the source never built its path: this one's is remade
+  EXPECT_EQ(from_d, fs::path("/never/built"));
+  EXPECT_EQ(&d.get(), &from_d);
 }
 
 TEST(LazyPath, ThreadsAskingAtOnceAllGetTheSamePath) {

@@ -334,6 +334,16 @@ TEST_P(NamedTemporaryFile, PersistRenamesOverAnExistingTarget) {
   EXPECT_EQ(entries(), std::vector<std::string>{"target.txt"});
 }
 
+TEST_P(NamedTemporaryFile, PathReferenceTakenBeforePersistShowsTheNewPath) {
+  named_temporary_file f(in_dir());
+  const fs::path& path = f.path();  // one reference, as std::filesystem::path members give
+  const fs::path original = path;
+  f.persist(dir() / "kept.txt");
+  EXPECT_EQ(path, dir() / "kept.txt");
+  EXPECT_EQ(&path, &f.path());
+  EXPECT_FALSE(fs::exists(original));
+}
+
 TEST_P(NamedTemporaryFile, PersistToARelativeTargetMakesPathAbsolute) {
   cwd_guard guard;
   fs::current_path(dir());

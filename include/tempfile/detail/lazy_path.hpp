@@ -21,14 +21,25 @@ class lazy_path {
  public:
   lazy_path() noexcept = default;
   explicit lazy_path(std::string text) noexcept : text_(std::move(text)) {}
-  lazy_path(lazy_path&& other) noexcept
-      : text_(std::move(other.text_)), cache_(other.cache_.exchange(nullptr)) {
+  /// A path() reference taken from `other` stays valid (and shows an empty path).
+  lazy_path(lazy_path&& other) noexcept : text_(std::move(other.text_)) {
     other.text_.clear();
+    if (std::filesystem::path* theirs = other.cache_.load(std::memory_order_acquire))
+      theirs->clear();
   }
+  /// A path() reference taken from either object stays valid: this one's shows the new path,
+  /// `other`'s an empty one.
   lazy_path& operator=(lazy_path&& other) noexcept {
     if (this != &other) {
-      reset(std::move(other.text_), other.cache_.exchange(nullptr));
+      std::filesystem::path* theirs = other.cache_.load(std::memory_order_acquire);
+      if (theirs != nullptr && cache_.load(std::memory_order_acquire) != nullptr) {
+        *cache_.load(std::memory_order_relaxed) = std::move(*theirs);
+        text_ = std::move(other.text_);
+      } else {
+        assign(std::move(other.text_));
+      }
       other.text_.clear();
+      if (theirs != nullptr) theirs->clear();
     }
     return *this;
   }
@@ -36,26 +47,21 @@ class lazy_path {
   lazy_path& operator=(const lazy_path&) = delete;
   ~lazy_path() { delete cache_.load(std::memory_order_acquire); }
 
-  /// Takes the path as text.
-  void assign(std::string text) noexcept { reset(std::move(text), nullptr); }
+  /// Takes the path as text. A path() reference taken before stays valid and shows the new path
+  /// (unless memory runs out remaking it: then it is dropped).
+  void assign(std::string text) noexcept;
   /// Takes a path already made (its components are kept, not parsed again).
   void assign(std::filesystem::path p);
-  void clear() noexcept { reset(std::string(), nullptr); }
+  void clear() noexcept { assign(std::string()); }
 
   [[nodiscard]] bool empty() const noexcept { return text_.empty(); }
   [[nodiscard]] const std::string& native() const noexcept { return text_; }
   [[nodiscard]] const char* c_str() const noexcept { return text_.c_str(); }
-  /// The path, built on the first call. Throws std::bad_alloc if it cannot be built.
+  /// The path, built on the first call (the same object from then on). Throws std::bad_alloc if
+  /// it cannot be built.
   [[nodiscard]] const std::filesystem::path& get() const;
-  /// get(), or an empty path if memory ran out building it.
-  [[nodiscard]] const std::filesystem::path& get_or_empty() const noexcept;
 
  private:
-  void reset(std::string text, std::filesystem::path* cache) noexcept {
-    delete cache_.exchange(cache, std::memory_order_acq_rel);
-    text_ = std::move(text);
-  }
-
   std::string text_;
   mutable std::atomic<std::filesystem::path*> cache_{nullptr};
 };
