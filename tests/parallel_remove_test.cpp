@@ -41,27 +41,11 @@ namespace fs = std::filesystem;
 namespace fault = tempfile::detail::fault;
 namespace seam = tempfile::detail::remove_tree_seam;
 using tempfile::detail::remove_tree;
+using tftest::make_dir_at;
+using tftest::make_file_at;
+using tftest::open_dir;
 
 constexpr long kTmpfsMagic = 0x01021994;
-
-int open_dir(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + p.string());
-  return fd;
-}
-
-void make_file_at(int dir, const std::string& name) {
-  const int fd = ::openat(dir, name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot create " + name);
-  ::close(fd);
-}
-
-int make_dir_at(int dir, const std::string& name) {
-  if (::mkdirat(dir, name.c_str(), 0700) != 0) throw std::runtime_error("cannot mkdir " + name);
-  const int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + name);
-  return fd;
-}
 
 // `width` directories under `top`, each holding `subdirs` directories of `files` files; at every
 // level, `extra` may add more (links, say).
@@ -95,11 +79,6 @@ void build_chain_at(int fd, int depth) {
   ::close(fd);
 }
 
-fs::path path_of(int fd) {
-  std::error_code ec;
-  return fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
-}
-
 bool on_tmpfs(const fs::path& p) {
   struct statfs st {};
   return ::statfs(p.c_str(), &st) == 0 && static_cast<long>(st.f_type) == kTmpfsMagic;
@@ -117,22 +96,6 @@ void expect_outside_intact(const fs::path& outside) {
   EXPECT_EQ(tftest::slurp(outside / "sub" / "canary"), "alive");
 }
 
-// The descriptors open now, in increasing order.
-std::vector<int> open_descriptors() {
-  std::vector<int> fds;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) throw std::runtime_error("cannot list /proc/self/fd");
-  const int own = ::dirfd(d);
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    const int fd = std::atoi(e->d_name);
-    if (fd != own) fds.push_back(fd);
-  }
-  ::closedir(d);
-  std::sort(fds.begin(), fds.end());
-  return fds;
-}
-
 // Lowers RLIMIT_NOFILE for its lifetime so that exactly `extra` more descriptors can be open at
 // once: a removal that needed more would fail with EMFILE. The limit bounds descriptor numbers,
 // not their count, so it is set where exactly `extra` numbers below it are free (descriptors
@@ -142,7 +105,7 @@ class descriptor_cap {
   explicit descriptor_cap(std::size_t extra) {
     if (::getrlimit(RLIMIT_NOFILE, &old_) != 0) throw std::runtime_error("getrlimit");
     std::size_t limit = extra;
-    for (const int fd : open_descriptors()) {
+    for (const int fd : tftest::open_descriptors()) {
       if (static_cast<std::size_t>(fd) < limit) ++limit;
     }
     rlimit capped = old_;
@@ -266,7 +229,7 @@ struct helper_gate {
     }
     return false;
   }
-  static bool is_top(int dir) noexcept { return path_of(dir).filename() == "tree"; }
+  static bool is_top(int dir) noexcept { return tftest::fd_path(dir).filename() == "tree"; }
 };
 
 struct swap_plan {
@@ -297,7 +260,7 @@ TEST_P(ParallelRemove, SubdirectoriesSwappedForLinksOnAnyThreadAreNotFollowed) {
         if (n >= 12) return;
         if (std::this_thread::get_id() != p->main) ++p->foreign_thread_swaps;
         std::error_code ec;
-        const fs::path victim = path_of(dir) / name;
+        const fs::path victim = tftest::fd_path(dir) / name;
         fs::rename(victim, p->elsewhere / ("moved" + std::to_string(n)), ec);
         fs::create_directory_symlink(p->outside, victim, ec);
       },
@@ -338,7 +301,7 @@ TEST_P(ParallelRemove, AncestorSwappedUnderAHelperStopsItsWalk) {
         if (!p->gate.on_helper(e, dir) || e != seam::event::open_parent) return;
         if (p->swaps.fetch_add(1) != 0) return;
         std::error_code ec;
-        const fs::path child = path_of(dir);
+        const fs::path child = tftest::fd_path(dir);
         fs::path ancestor = child;
         for (int i = 0; i < p->ancestor_up; ++i) ancestor = ancestor.parent_path();
         fs::rename(child, p->elsewhere / "moved", ec);
@@ -435,7 +398,7 @@ TEST_P(ParallelRemove, EntriesVanishingOnOtherThreadsAreNotErrors) {
         auto* p = static_cast<plan_t*>(context);
         if (e != seam::event::open_child || p->removed.fetch_add(1) % 3 != 0) return;
         std::error_code ec;
-        fs::remove_all(path_of(dir) / name, ec);
+        fs::remove_all(tftest::fd_path(dir) / name, ec);
       },
       &plan);
   std::error_code ec;

@@ -29,26 +29,13 @@ namespace fault = tempfile::detail::fault;
 namespace seam = tempfile::detail::remove_tree_seam;
 using tempfile::detail::remove_contents;
 using tempfile::detail::remove_tree;
+using tftest::make_dir_at;
+using tftest::make_file_at;
+using tftest::open_dir;
 
 constexpr unsigned kHolderMode = 0755;  // not 0700: a chmod to owner rwx would show
 
 std::error_code errc(int e) { return {e, std::generic_category()}; }
-
-int open_dir(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + p.string());
-  return fd;
-}
-
-void make_file_at(int dir, const std::string& name) {
-  const int fd = ::openat(dir, name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot create " + name);
-  ::close(fd);
-}
-
-void make_dir_at(int dir, const std::string& name) {
-  if (::mkdirat(dir, name.c_str(), 0700) != 0) throw std::runtime_error("cannot mkdir " + name);
-}
 
 // `depth` nested directories named "d" below `top`, made relative to descriptors since their
 // paths outgrow PATH_MAX. `at_each` may add entries to each level (before its "d").
@@ -56,18 +43,11 @@ void build_chain(const fs::path& top, int depth, const std::function<void(int)>&
   int fd = open_dir(top);
   for (int i = 0; i < depth; ++i) {
     if (at_each) at_each(fd);
-    make_dir_at(fd, "d");
-    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int next = make_dir_at(fd, "d");
     ::close(fd);
-    if (next < 0) throw std::runtime_error("cannot open a level of the chain");
     fd = next;
   }
   ::close(fd);
-}
-
-fs::path path_of(int fd) {
-  std::error_code ec;
-  return fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
 }
 
 std::vector<std::string> names_in(const fs::path& dir) {
@@ -246,7 +226,7 @@ TEST_P(RemoveTree, EntriesVanishingDuringTheWalkAreNotErrors) {
         if (e != seam::event::open_child || *fired) return;
         *fired = true;
         std::error_code ec;
-        const fs::path parent = path_of(dir);
+        const fs::path parent = tftest::fd_path(dir);
         for (const char* name : {"s1", "s2", "s3"}) fs::remove_all(parent / name, ec);
       },
       &done);
@@ -298,9 +278,8 @@ TEST_P(RemoveTree, DeepBranchyTreeKeepsFewDescriptorsOpen) {
   constexpr int kDepth = 1000;
   build_chain(tree_, kDepth, [](int fd) {
     make_file_at(fd, "f");
-    make_dir_at(fd, "empty");
-    make_dir_at(fd, "n");
-    const int n = ::openat(fd, "n", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(make_dir_at(fd, "empty"));
+    const int n = make_dir_at(fd, "n");
     make_file_at(n, "x");
     ::close(n);
   });
@@ -324,8 +303,7 @@ TEST_P(RemoveTree, WideTreeAcrossManyListingBatches) {
   const int dir = open_dir(tree_);
   for (int i = 0; i < 6000; ++i) {
     const std::string name = "a_rather_long_subdirectory_name_" + std::to_string(i);
-    make_dir_at(dir, name);
-    const int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int sub = make_dir_at(dir, name);
     make_file_at(sub, "x");
     ::close(sub);
     make_file_at(dir, "a_rather_long_file_name_" + std::to_string(i));
@@ -399,7 +377,7 @@ TEST_P(RemoveTree, SubdirectorySwappedForASymlinkIsNotFollowed) {
         if (e != seam::event::open_child || p->done) return;
         p->done = true;
         std::error_code ec;
-        const fs::path victim = path_of(dir) / name;
+        const fs::path victim = tftest::fd_path(dir) / name;
         fs::rename(victim, p->elsewhere / "moved", ec);
         fs::create_directory_symlink(p->outside, victim, ec);
       },
@@ -426,7 +404,7 @@ TEST_P(RemoveTree, DirectoryMovedOutDuringTheWalkIsFoundAgainByName) {
         if (e != seam::event::open_parent || p->done) return;
         p->done = true;
         std::error_code ec;
-        fs::rename(path_of(dir), p->elsewhere / "moved", ec);  // ".." is now `elsewhere`
+        fs::rename(tftest::fd_path(dir), p->elsewhere / "moved", ec);  // ".." is now `elsewhere`
       },
       &plan);
   std::error_code ec;
@@ -452,7 +430,7 @@ TEST_P(RemoveTree, AncestorSwappedForASymlinkStopsTheWalk) {
         if (e != seam::event::open_parent || p->done) return;
         p->done = true;
         std::error_code ec;
-        const fs::path child = path_of(dir);
+        const fs::path child = tftest::fd_path(dir);
         fs::path ancestor = child;
         for (int i = 0; i < p->ancestor_up; ++i) ancestor = ancestor.parent_path();
         fs::rename(child, p->elsewhere / "moved", ec);

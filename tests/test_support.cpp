@@ -1,6 +1,8 @@
 #include "test_support.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,15 +75,45 @@ std::vector<std::string> scratch::entries() const {
   return names;
 }
 
-std::size_t open_fd_count() {
-  std::size_t n = 0;
+std::vector<int> open_descriptors() {
+  std::vector<int> fds;
   DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
+  if (d == nullptr) return fds;
+  const int own = ::dirfd(d);  // the listing's own descriptor is not counted
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd != own) fds.push_back(fd);
   }
   ::closedir(d);
-  return n - 1;  // the descriptor opendir itself holds
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+std::size_t open_fd_count() { return open_descriptors().size(); }
+
+int open_dir(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + p.string());
+  return fd;
+}
+
+void make_file_at(int dir, const std::string& name) {
+  const int fd = ::openat(dir, name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + name);
+  ::close(fd);
+}
+
+int make_dir_at(int dir, const std::string& name) {
+  if (::mkdirat(dir, name.c_str(), 0700) != 0) throw std::runtime_error("cannot mkdir " + name);
+  const int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + name);
+  return fd;
+}
+
+fs::path fd_path(int fd) {
+  std::error_code ec;
+  return fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
 }
 
 unsigned mode_of(const fs::path& p) {

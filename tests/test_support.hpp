@@ -48,8 +48,24 @@ class scratch {
   fs::path path_;
 };
 
+/// The open descriptors of this process, in increasing order (empty if /proc/self/fd cannot be
+/// listed).
+std::vector<int> open_descriptors();
+
 /// The number of open descriptors of this process (entries of /proc/self/fd).
 std::size_t open_fd_count();
+
+/// Opens the directory `p` (read-only, close-on-exec); throws std::runtime_error on failure.
+int open_dir(const fs::path& p);
+
+/// Creates (or truncates nothing: O_CREAT only) the file `name` in the open directory `dir`.
+void make_file_at(int dir, const std::string& name);
+
+/// Makes the directory `name` in the open directory `dir` and returns it opened.
+int make_dir_at(int dir, const std::string& name);
+
+/// The path the kernel gives an open descriptor (/proc/self/fd); empty if it cannot be read.
+fs::path fd_path(int fd);
 
 /// Sets the umask for its lifetime.
 class scoped_umask {
