@@ -28,19 +28,6 @@ const bool g_atfork_registered = [] {
   return pthread_atfork(nullptr, nullptr, &bump_fork_generation) == 0;
 }();
 
-file_status from_stat(const struct stat& st) noexcept {
-  file_status s;
-  s.id = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-  s.size = static_cast<std::int64_t>(st.st_size);
-  s.mode = static_cast<unsigned>(st.st_mode & 07777);
-  s.is_directory = S_ISDIR(st.st_mode);
-  s.is_regular = S_ISREG(st.st_mode);
-  s.is_symlink = S_ISLNK(st.st_mode);
-  s.uid = st.st_uid;
-  s.gid = st.st_gid;
-  return s;
-}
-
 }  // namespace
 
 std::uint64_t fork_generation() noexcept {

@@ -102,16 +102,7 @@ file_status status_at(handle dir, const char* name, std::error_code& ec) noexcep
                   [&] { return ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW); }) < 0) {
     return {};
   }
-  file_status s;
-  s.id = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-  s.size = static_cast<std::int64_t>(st.st_size);
-  s.mode = static_cast<unsigned>(st.st_mode & 07777);
-  s.is_directory = S_ISDIR(st.st_mode);
-  s.is_regular = S_ISREG(st.st_mode);
-  s.is_symlink = S_ISLNK(st.st_mode);
-  s.uid = st.st_uid;
-  s.gid = st.st_gid;
-  return s;
+  return from_stat(st);
 }
 
 unsigned available_processors() noexcept {

@@ -1,10 +1,14 @@
 // Helpers shared by the POSIX platform files. Included only by src/platform/*.cpp.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <system_error>
 
 #include "platform/fault.hpp"
+#include "platform/platform.hpp"
 
 namespace tempfile::detail::platform {
 
@@ -31,6 +35,20 @@ auto retry_eintr([[maybe_unused]] fault::call c, std::error_code& ec, Fn&& fn) n
     ec.clear();
     return r;
   }
+}
+
+/// What the library keeps of a struct stat.
+inline file_status from_stat(const struct stat& st) noexcept {
+  file_status s;
+  s.id = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  s.size = static_cast<std::int64_t>(st.st_size);
+  s.mode = static_cast<unsigned>(st.st_mode & 07777);
+  s.is_directory = S_ISDIR(st.st_mode);
+  s.is_regular = S_ISREG(st.st_mode);
+  s.is_symlink = S_ISLNK(st.st_mode);
+  s.uid = st.st_uid;
+  s.gid = st.st_gid;
+  return s;
 }
 
 }  // namespace tempfile::detail::platform
