@@ -7,14 +7,7 @@
 # Every command is echoed so a failure shows exactly what to run by hand.
 cmake_minimum_required(VERSION 3.21)
 
-function(run)
-  string(REPLACE ";" " " shown "${ARGN}")
-  message(STATUS "running: ${shown}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "failed (${status}): ${shown}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../run_command.cmake)
 
 # The compiler flags of the main build go to the consumers too, so that a sanitizer build of
 # the library links with consumers built the same way.

@@ -3,14 +3,7 @@
 # its test programs with TMPDIR inside WORK_DIR and checks that they used it and left nothing.
 cmake_minimum_required(VERSION 3.21)
 
-function(run)
-  string(REPLACE ";" " " shown "${ARGN}")
-  message(STATUS "running: ${shown}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "failed (${status}): ${shown}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../../run_command.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(configure ${CMAKE_COMMAND} -S ${CONSUMER} -B ${WORK_DIR}/build -G ${GENERATOR}
