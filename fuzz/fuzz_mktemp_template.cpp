@@ -14,7 +14,6 @@
 // -t (which implies --tmpdir, as in the command), bit 5 $TMPDIR set, bit 6 create in the scratch
 // directory, bit 7 a directory), then the strings TEMPLATE, SUFFIX, DIR and $TMPDIR separated by
 // NUL bytes (command-line arguments and environment values cannot hold one).
-#include <dirent.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -25,7 +24,10 @@
 #include <system_error>
 #include <vector>
 
+#include "fuzz_scratch.hpp"
 #include "mktemp_template.hpp"
+
+const char* const fuzz_scratch::kTarget = "fuzz_mktemp_template";
 
 namespace {
 
@@ -35,29 +37,7 @@ using tempfile::detail::mktemp_request;
 using tempfile::detail::mktemp_template;
 using tempfile::detail::mktemp_template_error;
 
-fs::path g_scratch;
-
-[[noreturn]] void fail(const char* what, const std::string& detail = {}) {
-  std::fprintf(stderr, "fuzz_mktemp_template: %s %s\n", what, detail.c_str());
-  std::abort();
-}
-
-void remove_scratch() {
-  std::error_code ec;
-  fs::remove_all(g_scratch, ec);
-}
-
-bool scratch_is_empty() {
-  DIR* d = ::opendir(g_scratch.c_str());
-  if (d == nullptr) fail("cannot list the scratch directory");
-  bool empty = true;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") empty = false;
-  }
-  ::closedir(d);
-  return empty;
-}
+using fuzz_scratch::fail;
 
 std::vector<std::string> split_on_nul(const std::uint8_t* data, std::size_t size) {
   std::vector<std::string> parts(1);
@@ -137,16 +117,13 @@ void create_in_scratch(const mktemp_template& t, mktemp_kind kind) {
     if (ec) fail("cannot remove what was made:", ec.message());
   }
   // A failure (a name too long, a trailing '/' on a file...) must leave nothing either.
-  if (!scratch_is_empty()) fail("something was left in the scratch directory", t.text);
+  if (!fuzz_scratch::is_empty()) fail("something was left in the scratch directory", t.text);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string tmpl = (fs::temp_directory_path() / "fuzz_mktemp.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) fail("mkdtemp failed");
-  g_scratch = tmpl;
-  std::atexit(&remove_scratch);
+  fuzz_scratch::make();
   return 0;
 }
 
@@ -179,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     mktemp_request in_scratch = r;
     in_scratch.use_tmpdir = true;
     in_scratch.t_option = false;
-    in_scratch.tmpdir = g_scratch.string();
+    in_scratch.tmpdir = fuzz_scratch::directory().string();
     const mktemp_template st = tempfile::detail::parse_mktemp_template(in_scratch, nullptr);
     check_parsed(in_scratch, st);
     create_in_scratch(st, (flags & 128) != 0 ? mktemp_kind::directory : mktemp_kind::file);

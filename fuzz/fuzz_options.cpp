@@ -10,8 +10,6 @@
 // Input: flags (1 byte: bit 0 a mode is given, bit 1 a directory, bit 2 a huge random_length),
 // random_length (2 bytes, little-endian), mode (2 bytes), prefix length (1 byte), prefix, and the
 // rest is the suffix.
-#include <dirent.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -24,33 +22,15 @@
 #include <string_view>
 #include <tempfile/tempfile.hpp>
 
+#include "fuzz_scratch.hpp"
+
+const char* const fuzz_scratch::kTarget = "fuzz_options";
+
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path g_scratch;
-
-[[noreturn]] void fail(const char* what, const std::string& detail = {}) {
-  std::fprintf(stderr, "fuzz_options: %s %s\n", what, detail.c_str());
-  std::abort();
-}
-
-void remove_scratch() {
-  std::error_code ec;
-  fs::remove_all(g_scratch, ec);
-}
-
-bool scratch_is_empty() {
-  DIR* d = ::opendir(g_scratch.c_str());
-  if (d == nullptr) fail("cannot list the scratch directory");
-  bool empty = true;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") empty = false;
-  }
-  ::closedir(d);
-  return empty;
-}
+using fuzz_scratch::fail;
 
 struct input {
   const std::uint8_t* data;
@@ -75,7 +55,8 @@ bool valid_part(const std::string& s) {
 
 // The name made from `o` is prefix + random part + suffix, the random part from [a-z0-9_].
 void check_name(const tempfile::options& o, const fs::path& made) {
-  if (made.parent_path() != g_scratch) fail("made outside the directory asked for:", made);
+  if (made.parent_path() != fuzz_scratch::directory())
+    fail("made outside the directory asked for:", made);
   const std::string name = made.filename().string();
   if (name.size() != o.prefix.size() + o.random_length + o.suffix.size() ||
       name.compare(0, o.prefix.size(), o.prefix) != 0 ||
@@ -93,10 +74,7 @@ void check_name(const tempfile::options& o, const fs::path& made) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string tmpl = (fs::temp_directory_path() / "fuzz_options.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) fail("mkdtemp failed");
-  g_scratch = tmpl;
-  std::atexit(&remove_scratch);
+  fuzz_scratch::make();
   return 0;
 }
 
@@ -113,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tempfile::options o;
   o.prefix = in.take(prefix_length);
   o.suffix = in.take(in.size);
-  o.dir = g_scratch;
+  o.dir = fuzz_scratch::directory();
   o.random_length = length;
   if ((flags & 1) != 0) o.mode = static_cast<fs::perms>(mode);
   const bool want_valid = valid_part(o.prefix) && valid_part(o.suffix) && length >= 6 &&
@@ -145,6 +123,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const fs::filesystem_error& e) {
     if (!too_long || e.code() != std::errc::filename_too_long) fail("creation failed:", e.what());
   }
-  if (!scratch_is_empty()) fail("something was left in the scratch directory");
+  if (!fuzz_scratch::is_empty()) fail("something was left in the scratch directory");
   return 0;
 }
