@@ -14,16 +14,10 @@ if [[ ! -x $gnu_bin ]]; then
   exit 77
 fi
 
-scratch=$("$gnu_bin" -d "${TMPDIR:-/tmp}/mktemp-compat.XXXXXXXX") || exit 1
-cleanup() {
-  chmod -R u+rwx "$scratch" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-case_no=0
+# shellcheck source=tests/cli/compat_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/compat_lib.sh"
+theirs=g
+compat_begin mktemp-compat "$gnu_bin"
 
 # The knobs of one case, set by tcase from its leading words.
 um=022
@@ -106,22 +100,13 @@ tcase() {
     shift
   done
   shift
-  case_no=$((case_no + 1))
-  case_dir=$scratch/$case_no
-  mkdir -p "$case_dir"
+  compat_new_case
 
   run_side g "$gnu_bin" -- "$@"
   run_side o "$ours_bin" mktemp -- "$@"
 
   local why=""
-  local rc_g rc_o
-  rc_g=$(<"$case_dir/g.rc")
-  rc_o=$(<"$case_dir/o.rc")
-  [[ $rc_g == "$rc_o" ]] || why+=" status gnu=$rc_g ours=$rc_o;"
-  local err_g=empty err_o=empty
-  [[ -s $case_dir/g.err ]] && err_g=non-empty
-  [[ -s $case_dir/o.err ]] && err_o=non-empty
-  [[ $err_g == "$err_o" ]] || why+=" stderr gnu=$err_g ours=$err_o;"
+  compat_status_and_stderr gnu
 
   local -a lines_g=() lines_o=()
   mapfile -t lines_g <"$case_dir/g.norm"
@@ -164,18 +149,7 @@ tcase() {
   tree_o=$(find "$case_dir/o" -mindepth 1 -printf '%y %m %d\n' | sort)
   [[ $tree_g == "$tree_o" ]] || why+=" trees differ: gnu=[${tree_g//$'\n'/,}] ours=[${tree_o//$'\n'/,}];"
 
-  if [[ -z $why ]]; then
-    passed=$((passed + 1))
-    echo "ok $case_no - $name"
-  else
-    failed=$((failed + 1))
-    echo "not ok $case_no - $name:$why"
-    echo "    args: $*"
-    sed 's/^/    gnu stderr: /' "$case_dir/g.err"
-    sed 's/^/    our stderr: /' "$case_dir/o.err"
-  fi
-  chmod -R u+rwx "$case_dir" 2>/dev/null
-  rm -rf "$case_dir"
+  compat_report "$name" gnu "$@"
 }
 
 # --- the default template and the basic options ----------------------------------------------
@@ -302,5 +276,4 @@ tcase "stdout is /dev/full, -d: directory removed" full -- -d -p @R@/t fooXXX
 tcase "stdout is /dev/full, -q: silent" full -- -q -p @R@/t fooXXX
 tcase "stdout is /dev/full, -u -q: still reported" full -- -u -q fooXXX
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+compat_end

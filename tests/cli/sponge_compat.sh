@@ -14,16 +14,10 @@ if [[ -z $theirs_bin || ! -x $theirs_bin ]]; then
   exit 77
 fi
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/sponge-compat.XXXXXXXX") || exit 1
-cleanup() {
-  chmod -R u+rwx "$scratch" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-case_no=0
+# shellcheck source=tests/cli/compat_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/compat_lib.sh"
+theirs=m
+compat_begin sponge-compat mktemp
 
 # Knobs of one case.
 um=022
@@ -67,22 +61,13 @@ tcase() {
     shift
   done
   shift
-  case_no=$((case_no + 1))
-  case_dir=$scratch/$case_no
-  mkdir -p "$case_dir"
+  compat_new_case
 
   run_side m "$theirs_bin" -- "$@"
   run_side o "$ours_bin" sponge -- "$@"
 
   local why=""
-  local rc_m rc_o
-  rc_m=$(<"$case_dir/m.rc")
-  rc_o=$(<"$case_dir/o.rc")
-  [[ $rc_m == "$rc_o" ]] || why+=" status moreutils=$rc_m ours=$rc_o;"
-  local err_m=empty err_o=empty
-  [[ -s $case_dir/m.err ]] && err_m=non-empty
-  [[ -s $case_dir/o.err ]] && err_o=non-empty
-  [[ $err_m == "$err_o" ]] || why+=" stderr moreutils=$err_m ours=$err_o;"
+  compat_status_and_stderr moreutils
   cmp -s "$case_dir/m.out" "$case_dir/o.out" || why+=" stdout differs;"
 
   # Every file left in work/ and tmp/: name, kind, mode, size and content.
@@ -103,18 +88,7 @@ tcase() {
     [[ -e $case_dir/m/$f || -L $case_dir/m/$f ]] || why+=" $f left over with ours;"
   done < <(cd "$case_dir/o" && find . -mindepth 1 | sort)
 
-  if [[ -z $why ]]; then
-    passed=$((passed + 1))
-    echo "ok $case_no - $name"
-  else
-    failed=$((failed + 1))
-    echo "not ok $case_no - $name:$why"
-    echo "    args: $*"
-    sed 's/^/    moreutils stderr: /' "$case_dir/m.err"
-    sed 's/^/    our stderr: /' "$case_dir/o.err"
-  fi
-  chmod -R u+rwx "$case_dir" 2>/dev/null
-  rm -rf "$case_dir"
+  compat_report "$name" moreutils "$@"
 }
 
 tcase "new file" -- out
@@ -144,5 +118,4 @@ tcase "FILE is a symbolic link: the file it points to is replaced" \
 tcase "FILE is a directory" setup="mkdir out" -- out
 tcase "FILE in a missing directory" -- missing/out
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+compat_end
