@@ -35,13 +35,14 @@ unsigned entry_mode(const options& opts, entry_kind kind) noexcept {
   return kind == entry_kind::directory ? 0700u : 0600u;
 }
 
-std::filesystem::path resolve_directory(const options& opts) {
-  if (opts.dir.empty()) return gettempdir();
-  if (opts.dir.is_absolute()) return opts.dir;
+const std::filesystem::path& resolve_directory(const options& opts,
+                                               std::filesystem::path& storage) {
+  if (opts.dir.empty()) return storage = gettempdir();
+  if (opts.dir.is_absolute()) return opts.dir;  // used in place, not copied
   std::error_code ec;
-  auto abs = std::filesystem::absolute(opts.dir, ec);
+  storage = std::filesystem::absolute(opts.dir, ec);
   if (ec) throw_error("make absolute", opts.dir, ec);
-  return abs;
+  return storage;
 }
 
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
@@ -96,11 +97,8 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
 
 created_entry create_entry(const options& opts, entry_kind kind) {
   validate(opts);
-  // An absolute opts.dir is used in place, not copied.
-  std::filesystem::path resolved;
-  const bool in_place = !opts.dir.empty() && opts.dir.is_absolute();
-  if (!in_place) resolved = resolve_directory(opts);
-  const std::filesystem::path& dir = in_place ? opts.dir : resolved;
+  std::filesystem::path storage;
+  const std::filesystem::path& dir = resolve_directory(opts, storage);
   std::error_code ec;
   if (kind == entry_kind::name_only) {
     // A free name is only worth having in a directory that exists.
@@ -116,12 +114,8 @@ created_entry create_entry(const options& opts, entry_kind kind) {
 
 platform::handle create_unnamed(const options& opts, bool linkable, lazy_path& dir_out) {
   validate(opts);
-  // An absolute opts.dir is taken as text, not parsed again.
-  if (!opts.dir.empty() && opts.dir.is_absolute()) {
-    dir_out.assign(opts.dir.native());
-  } else {
-    dir_out.assign(resolve_directory(opts));
-  }
+  std::filesystem::path storage;
+  dir_out.assign(resolve_directory(opts, storage).native());  // as text: not parsed again
   std::error_code ec;
   const unsigned mode = entry_mode(opts, entry_kind::file);
   platform::handle fd = platform::create_anonymous_file(dir_out.native(), mode, linkable, ec);

@@ -29,8 +29,9 @@ inline constexpr unsigned kMaxAttempts = 1000;
 /// opts.mode, or 0600 for files and 0700 for directories.
 unsigned entry_mode(const options& opts, entry_kind kind) noexcept;
 
-/// The absolute directory `opts` asks for: opts.dir, or gettempdir() when it is empty.
-std::filesystem::path resolve_directory(const options& opts);
+/// The absolute directory `opts` asks for: opts.dir itself when it is absolute (not copied), else
+/// gettempdir() or opts.dir made absolute, kept in `storage`.
+const std::filesystem::path& resolve_directory(const options& opts, std::filesystem::path& storage);
 
 /// What a new name looks like: prefix + `length` random characters + suffix.
 struct name_pattern {
