@@ -300,13 +300,7 @@ TEST_P(ParallelRemove, AncestorSwappedUnderAHelperStopsItsWalk) {
         auto* p = static_cast<swap_plan*>(context);
         if (!p->gate.on_helper(e, dir) || e != seam::event::open_parent) return;
         if (p->swaps.fetch_add(1) != 0) return;
-        std::error_code ec;
-        const fs::path child = tftest::fd_path(dir);
-        fs::path ancestor = child;
-        for (int i = 0; i < p->ancestor_up; ++i) ancestor = ancestor.parent_path();
-        fs::rename(child, p->elsewhere / "moved", ec);
-        fs::rename(ancestor, p->elsewhere / "ancestor", ec);
-        fs::create_directory_symlink(p->outside, ancestor, ec);
+        tftest::swap_ancestor_for_link(dir, p->ancestor_up, p->elsewhere, p->outside);
       },
       &plan);
   std::error_code ec;

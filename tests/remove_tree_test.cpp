@@ -429,13 +429,7 @@ TEST_P(RemoveTree, AncestorSwappedForASymlinkStopsTheWalk) {
         auto* p = static_cast<swap_plan*>(context);
         if (e != seam::event::open_parent || p->done) return;
         p->done = true;
-        std::error_code ec;
-        const fs::path child = tftest::fd_path(dir);
-        fs::path ancestor = child;
-        for (int i = 0; i < p->ancestor_up; ++i) ancestor = ancestor.parent_path();
-        fs::rename(child, p->elsewhere / "moved", ec);
-        fs::rename(ancestor, p->elsewhere / "ancestor", ec);
-        fs::create_directory_symlink(p->outside, ancestor, ec);
+        tftest::swap_ancestor_for_link(dir, p->ancestor_up, p->elsewhere, p->outside);
       },
       &plan);
   std::error_code ec;

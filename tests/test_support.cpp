@@ -116,6 +116,17 @@ fs::path fd_path(int fd) {
   return fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
 }
 
+void swap_ancestor_for_link(int dir, int up, const fs::path& elsewhere,
+                            const fs::path& outside) noexcept {
+  std::error_code ec;
+  const fs::path child = fd_path(dir);
+  fs::path ancestor = child;
+  for (int i = 0; i < up; ++i) ancestor = ancestor.parent_path();
+  fs::rename(child, elsewhere / "moved", ec);
+  fs::rename(ancestor, elsewhere / "ancestor", ec);
+  fs::create_directory_symlink(outside, ancestor, ec);
+}
+
 unsigned mode_of(const fs::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) throw std::runtime_error("lstat failed: " + p.string());

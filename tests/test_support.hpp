@@ -67,6 +67,13 @@ int make_dir_at(int dir, const std::string& name);
 /// The path the kernel gives an open descriptor (/proc/self/fd); empty if it cannot be read.
 fs::path fd_path(int fd);
 
+/// The attack a tree walk must survive on its way back up: moves the open directory `dir` to
+/// `elsewhere`/moved (so ".." no longer leads to its recorded parent), moves its ancestor `up`
+/// levels higher to `elsewhere`/ancestor, and puts a symbolic link to `outside` in that
+/// ancestor's place. Errors are ignored (for a walk's hook).
+void swap_ancestor_for_link(int dir, int up, const fs::path& elsewhere,
+                            const fs::path& outside) noexcept;
+
 /// Sets the umask for its lifetime.
 class scoped_umask {
  public:
