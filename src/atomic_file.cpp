@@ -161,22 +161,26 @@ void resolve(atomic_target& t) {
 
 // Makes the temporary beside the target and returns the state that owns its descriptor.
 std::unique_ptr<file_state> make_temporary(atomic_target& t) {
-  // A temporary that will be chmod-ed at commit starts owner-only, so nobody can read (or keep an
-  // open handle on) content that may be more private than 0666 minus the umask. A new target with
-  // no explicit mode takes its permissions from creation, so the kernel applies the umask.
-  const unsigned create_mode = (t.existing || t.mode) ? 0600u : 0666u;
+  // A new target with no explicit mode takes its permissions from creation, so the kernel applies
+  // the umask. A named temporary that will be given other permissions at commit starts owner-only,
+  // so nobody can read (or keep an open handle on) content that may be more private than 0666
+  // minus the umask. An O_TMPFILE temporary has no name anybody could open it by (other users
+  // cannot reach this process's /proc/self/fd), so it starts with the mode it will end with: when
+  // the umask leaves that mode whole, commit() has no fchmod to make (see apply_permissions).
+  const unsigned final_mode = t.mode ? *t.mode : t.existing ? t.existing->mode & 0777u : 0666u;
+  const unsigned named_mode = (t.existing || t.mode) ? 0600u : 0666u;
   auto state = std::make_unique<file_state>();
   state->path.assign(t.given.native());  // errors of the file's I/O name the target (never dir)
   state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
   std::error_code ec;
-  platform::handle fd = platform::create_anonymous_file(t.dir, create_mode, true, ec);
+  platform::handle fd = platform::create_anonymous_file(t.dir, final_mode & 0777u, true, ec);
   if (ec == std::errc::operation_not_supported) {
     // No O_TMPFILE here (see create_anonymous_file): a named temporary, removed by discard().
     options named;
     named.prefix = t.temp_prefix();
     named.suffix = kTempSuffix;
     named.random_length = t.random_length;
-    named.mode = static_cast<std::filesystem::perms>(create_mode);
+    named.mode = static_cast<std::filesystem::perms>(named_mode);
     created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
     if (!ec) {
       try {
@@ -198,7 +202,9 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
 }
 
 // Gives the temporary the target's owner, group and mode (or options::mode) just before it
-// replaces the target. The target is looked at again now, since it may have changed.
+// replaces the target. The target is looked at again now, since it may have changed. What the
+// temporary already has is looked at first (one fstat), so that the usual case, a file that
+// already has the right owner and mode, costs no fchown and no fchmod.
 void apply_permissions(atomic_target& t, platform::handle fd) {
   std::optional<platform::file_status> model = t.existing;
   std::error_code ec;
@@ -207,7 +213,14 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
           ? platform::status_at(t.dir_fd, std::string(basename_of(t.resolved)).c_str(), ec)
           : platform::status(t.resolved, ec);
   if (!ec && !now.is_symlink && !now.is_directory) model = now;
-  if (model) {
+  std::optional<unsigned> mode = t.mode;
+  if (!mode && model) mode = model->mode;
+  if (!model && !mode) return;  // a new target: creation gave the temporary its permissions
+  // If the temporary cannot be looked at, it is treated as having nothing right.
+  const platform::file_status have = platform::status(fd, ec);
+  const bool known = !ec;
+  bool owner_changed = false;
+  if (model && (!known || have.uid != model->uid || have.gid != model->gid)) {
     platform::set_owner(fd, model->uid, model->gid, ec);
     if (ec == std::errc::operation_not_permitted) {
       // Someone else's file: keep at least its group, which a member of that group may set.
@@ -216,10 +229,9 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
     if (ec && ec != std::errc::operation_not_permitted) {
       throw_error("set the owner of", t.given, ec);
     }
+    owner_changed = true;  // a chown may clear the set-user-ID and set-group-ID bits
   }
-  std::optional<unsigned> mode = t.mode;
-  if (!mode && model) mode = model->mode;
-  if (mode) {
+  if (mode && (!known || owner_changed || have.mode != *mode)) {
     platform::set_mode(fd, *mode, ec);
     if (ec) throw_error("set the permissions of", t.given, ec);
   }

@@ -210,6 +210,67 @@ TEST_P(AtomicFile, ExistingTargetKeepsOwnerAndGroup) {
   EXPECT_EQ(tftest::mode_of(target), 0640u);
 }
 
+TEST_P(AtomicFile, OwnerChangeKeepsSetIdBits) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the target another owner";
+  // A chown clears the set-user-ID and set-group-ID bits: the mode must be set after it.
+  const fs::path target = dir() / "setid";
+  tftest::spit(target, "old");
+  ASSERT_EQ(::chown(target.c_str(), 12345, 23456), 0);
+  fs::permissions(target, static_cast<fs::perms>(06750));
+  atomic_file f(target);
+  f.write("new");
+  f.commit();
+  const auto after = stat_of(target);
+  EXPECT_EQ(after.uid, 12345u);
+  EXPECT_EQ(after.gid, 23456u);
+  EXPECT_EQ(tftest::mode_of(target), 06750u);
+}
+
+TEST_P(AtomicFile, UnchangedPermissionsCostNoFchownOrFchmod) {
+  // The usual case: the process's own file, with a mode the umask leaves whole. An unnamed
+  // temporary is made with that mode, so commit() only has to look (fstatat, fstat).
+  if (!o_tmpfile_) GTEST_SKIP() << "no O_TMPFILE here: a named temporary starts owner-only";
+  tftest::scoped_umask mask(022);
+  const fs::path target = dir() / "plain";
+  tftest::spit(target, "old");
+  fs::permissions(target, static_cast<fs::perms>(0644));
+  atomic_file f(target);
+  f.write("new");
+  fault::reset();
+  f.commit();
+  EXPECT_EQ(fault::calls(fault::call::fchown), 0u);
+  EXPECT_EQ(fault::calls(fault::call::fchmod), 0u);
+  EXPECT_EQ(fault::calls(fault::call::fstat), 1u) << "what the temporary has, looked at once";
+  EXPECT_EQ(tftest::mode_of(target), 0644u);
+  EXPECT_EQ(stat_of(target).uid, ::geteuid());
+  EXPECT_EQ(tftest::slurp(target), "new");
+
+  // A mode the umask narrows at creation still comes out whole, by an fchmod.
+  fs::permissions(target, static_cast<fs::perms>(0666));
+  atomic_file g(target);
+  g.write("newer");
+  fault::reset();
+  g.commit();
+  EXPECT_EQ(fault::calls(fault::call::fchmod), 1u);
+  EXPECT_EQ(tftest::mode_of(target), 0666u);
+  EXPECT_EQ(tftest::slurp(target), "newer");
+}
+
+TEST_P(AtomicFile, TemporaryThatCannotBeLookedAtIsGivenOwnerAndModeAnyway) {
+  const fs::path target = dir() / "plain";
+  tftest::spit(target, "old");
+  fs::permissions(target, static_cast<fs::perms>(0640));
+  atomic_file f(target);
+  f.write("new");
+  fault::reset();
+  fault::fail(fault::call::fstat, 1, EIO);
+  f.commit();
+  EXPECT_EQ(fault::calls(fault::call::fchown), 1u);
+  EXPECT_EQ(fault::calls(fault::call::fchmod), 1u);
+  EXPECT_EQ(tftest::mode_of(target), 0640u);
+  EXPECT_EQ(tftest::slurp(target), "new");
+}
+
 TEST_P(AtomicFile, OwnerOfNewTargetIsTheProcess) {
   const fs::path target = dir() / "mine";
   atomic_file f(target);
@@ -614,13 +675,29 @@ const fault_case kFaults[] = {
     {"open_directory_eio", fault::call::open, EIO, true, true},
 };
 
+// A target whose replacement needs an fchmod at commit (under umask 077, which narrows what the
+// temporary is made with) and, as root, an fchown too (another owner): so that the failures of
+// both can be injected. Without root the process cannot own a file it would have to chown.
+bool skip_without_root(const fault_case& c) {
+  return c.call == fault::call::fchown && ::geteuid() != 0;
+}
+void make_demanding_target(const fs::path& target) {
+  tftest::spit(target, "old");
+  fs::permissions(target, static_cast<fs::perms>(0640));
+  if (::geteuid() == 0 && ::chown(target.c_str(), 12345, 23456) != 0) {
+    throw std::system_error(errno, std::generic_category(), "chown " + target.string());
+  }
+}
+
 TEST_P(AtomicFile, FailuresLeaveTargetUntouchedAndNoStrayFile) {
+  tftest::scoped_umask mask(077);
   for (bool named : {false, true}) {
     for (const fault_case& c : kFaults) {
       if ((named || !o_tmpfile_) && !c.on_named_path) continue;
+      if (skip_without_root(c)) continue;
       SCOPED_TRACE(std::string(c.name) + (named ? ", named temporary" : ", O_TMPFILE"));
       const fs::path target = dir() / "target";
-      tftest::spit(target, "old");
+      make_demanding_target(target);
       const auto before = entries();
       const auto fds = tftest::open_fd_count();
       {
@@ -655,13 +732,14 @@ TEST_P(AtomicFile, FailuresLeaveTargetUntouchedAndNoStrayFile) {
 }
 
 TEST_P(AtomicFile, FailedCommitCanBeRetried) {
+  tftest::scoped_umask mask(077);
   for (bool named : {false, true}) {
     for (const fault_case& c : kFaults) {
       if (!c.at_commit || ((named || !o_tmpfile_) && !c.on_named_path)) continue;
+      if (skip_without_root(c)) continue;
       SCOPED_TRACE(std::string(c.name) + (named ? ", named temporary" : ", O_TMPFILE"));
       const fs::path target = dir() / "target";
-      tftest::spit(target, "old");
-      fs::permissions(target, static_cast<fs::perms>(0640));
+      make_demanding_target(target);
       {
         if (named) refuse_o_tmpfile();
         atomic_file f(target);
