@@ -33,9 +33,10 @@ struct atomic_target;
 /// options::mode, if set, wins over both and is set exactly, whatever the umask. While it is
 /// being written, a named temporary that will replace an existing target, or that has
 /// options::mode, is readable by its owner only; an unnamed one has no name to be opened by, and
-/// is made with the mode it will have, so that a commit usually needs no fchown or fchmod. A target that is a symbolic link is resolved (the whole chain)
-/// and the file it points to is replaced; the link stays a link. Of the options, only
-/// random_length and mode are used: the temporary is always made beside the target.
+/// is made with the mode it will have, so that a commit usually needs no fchown or fchmod. A target
+/// that is a symbolic link is resolved (the whole chain) and the file it points to is replaced; the
+/// link stays a link. Of the options, only random_length and mode are used: the temporary is always
+/// made beside the target.
 ///
 /// Errors: std::invalid_argument for bad options; std::filesystem::filesystem_error naming the
 /// target when the temporary cannot be made, written or committed. A failed write or commit
