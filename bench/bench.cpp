@@ -17,10 +17,12 @@
 //   deep       remove a chain of 100,000 nested directories (tmpfs only)
 //
 // Members are `tempfile` (the library) and `raw` (the system calls alone), plus `remove_all` and
-// `rm_rf` for trees. `tempfile_bench --ops=<group>/<member>:<n>:<k>` skips Google Benchmark: it
-// prepares the case k times (trees: builds k trees) and runs the operation n <= k times; the rest
-// stay as prepared. Under `strace -c -f`, a run with n = 0 subtracted from one with n > 0 leaves
-// the system calls of n operations. Its work directory is left for the caller to remove. With
+// `rm_rf` for trees, and for atomic `raw_keep` (raw, also keeping the target's mode and owner) and
+// `raw_tmpfile` (tempfile's own sequence of system calls, by hand).
+// `tempfile_bench --ops=<group>/<member>:<n>:<k>` skips Google Benchmark: it prepares the case k
+// times (trees: builds k trees) and runs the operation n <= k times; the rest stay as prepared.
+// Under `strace -c -f`, a run with n = 0 subtracted from one with n > 0 leaves the system calls of
+// n operations. Its work directory is left for the caller to remove. With
 // --measure it also reports the peak resident memory and the most descriptors open while the
 // operations ran.
 #include <benchmark/benchmark.h>
@@ -311,6 +313,84 @@ class atomic_raw final : public workload {
   std::string_view data_ = bytes(4096);
 };
 
+// The same, by a program that also keeps the target's mode and owner, as tempfile does (and Qt's
+// QSaveFile, or an editor): the target looked at first, its owner and mode given to the new file
+// before it is renamed over the target. The work tempfile's commit() actually has to do.
+class atomic_raw_keep final : public workload {
+ public:
+  atomic_raw_keep() { make_file(target_, 4096); }
+  void run() override {
+    struct stat st {};
+    if (::stat(target_.c_str(), &st) != 0) die("stat");
+    const char* temp = names_.next();
+    const int fd = ::open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) die("open");
+    write_all(fd, data_.data(), data_.size());
+    if (::fchown(fd, st.st_uid, st.st_gid) != 0) die("fchown");
+    if (::fchmod(fd, st.st_mode & 07777) != 0) die("fchmod");
+    if (::fsync(fd) != 0) die("fsync");
+    ::close(fd);
+    if (::rename(temp, target_.c_str()) != 0) die("rename");
+    const int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) die("open directory");
+    if (::fsync(dir) != 0) die("fsync directory");
+    ::close(dir);
+  }
+
+ private:
+  fs::path target_ = work_dir() / "keeptarget";
+  std::string dir_ = work_dir().string();
+  name_source names_{work_dir(), ".keeptarget.", ".tmp"};
+  std::string_view data_ = bytes(4096);
+};
+
+// tempfile's own design done by hand: the same system calls as atomic_file (an unnamed O_TMPFILE
+// file made with the target's mode, the target and the file looked at again before the commit,
+// linkat to give it a name, renameat over the target, all relative to the directory). What is left
+// between this and `tempfile` is the library's own cost; between this and `raw_keep`, the price
+// of an unnamed temporary (the kernel's linkat), paid so that a crash leaves no file behind.
+class atomic_raw_tmpfile final : public workload {
+ public:
+  atomic_raw_tmpfile() { make_file(target_, 4096); }
+  void run() override {
+    struct stat st {};
+    if (::lstat(target_.c_str(), &st) != 0) die("lstat");
+    const int fd = ::open(dir_.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, st.st_mode & 0777);
+    if (fd < 0) die("open O_TMPFILE");
+    write_all(fd, data_.data(), data_.size());
+    const int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) die("open directory");
+    struct stat now {};
+    struct stat have {};
+    if (::fstatat(dir, "tmptarget", &now, AT_SYMLINK_NOFOLLOW) != 0) die("fstatat");
+    if (::fstat(fd, &have) != 0) die("fstat");
+    if ((have.st_uid != now.st_uid || have.st_gid != now.st_gid) &&
+        ::fchown(fd, now.st_uid, now.st_gid) != 0) {
+      die("fchown");
+    }
+    if ((have.st_mode & 07777) != (now.st_mode & 07777) && ::fchmod(fd, now.st_mode & 07777) != 0) {
+      die("fchmod");
+    }
+    if (::fsync(fd) != 0) die("fsync");
+    const char* temp = names_.next();
+    if (::linkat(fd, "", dir, temp, AT_EMPTY_PATH) != 0) {
+      // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; everyone else goes through /proc.
+      const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+      if (::linkat(AT_FDCWD, proc.c_str(), dir, temp, AT_SYMLINK_FOLLOW) != 0) die("linkat");
+    }
+    if (::renameat(dir, temp, dir, "tmptarget") != 0) die("renameat");
+    if (::fsync(dir) != 0) die("fsync directory");
+    ::close(dir);
+    ::close(fd);
+  }
+
+ private:
+  fs::path target_ = work_dir() / "tmptarget";
+  std::string dir_ = work_dir().string();
+  name_source names_{"", ".tmptarget.", ".tmp"};
+  std::string_view data_ = bytes(4096);
+};
+
 // --- trees ------------------------------------------------------------------------------------
 
 int open_dir_at(int dir, const char* name) {
@@ -543,8 +623,13 @@ std::vector<group> all_groups() {
                     chunk});
   groups.push_back(
       {"spooled", {{"tempfile", maker<spooled_tempfile>()}, {"raw", maker<spooled_raw>()}}, 0, 1});
-  groups.push_back(
-      {"atomic", {{"tempfile", maker<atomic_tempfile>()}, {"raw", maker<atomic_raw>()}}, 0, 4});
+  groups.push_back({"atomic",
+                    {{"tempfile", maker<atomic_tempfile>()},
+                     {"raw", maker<atomic_raw>()},
+                     {"raw_keep", maker<atomic_raw_keep>()},
+                     {"raw_tmpfile", maker<atomic_raw_tmpfile>()}},
+                    0,
+                    4});
 
   const auto trees = [&](const std::string& name, const tree_builder& build, int rounds,
                          bool others, bool tmpfs_only) {

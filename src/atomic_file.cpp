@@ -30,21 +30,39 @@ constexpr const char* kTempSuffix = ".tmp";
 std::error_code errc(std::errc e) { return std::make_error_code(e); }
 
 // The last component of an absolute path that has one, without making a path of it.
-std::string_view basename_of(const std::filesystem::path& p) noexcept {
-  const std::string_view text = p.native();
+std::string_view basename_of(std::string_view text) noexcept {
   return text.substr(text.rfind('/') + 1);
+}
+
+// The directory of an absolute path with a last component: everything before its last slash.
+std::string directory_of(std::string_view text) {
+  const std::size_t slash = text.rfind('/');
+  return std::string(slash == 0 ? text.substr(0, 1) : text.substr(0, slash));
+}
+
+// dir + "/" + name, without doubling the slash of "/".
+std::string join(std::string_view dir, std::string_view name) {
+  std::string out;
+  out.reserve(dir.size() + 1 + name.size());
+  out += dir;
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
 }
 
 }  // namespace
 
 /// What an atomic_file knows beyond its descriptor: where the content goes and how to get it
-/// there. Lives on the heap so that the descriptor's state and this move together cheaply.
+/// there. Lives on the heap so that the descriptor's state and this move together cheaply. Only
+/// `given` is a std::filesystem::path (target() hands it out); the others are kept as text, since
+/// a path splits itself into components on every copy and join, which cost several times the
+/// system calls of a commit.
 struct atomic_target {
-  std::filesystem::path given;     // absolute, as the user named it (maybe a symbolic link)
-  std::filesystem::path resolved;  // the file that commit() replaces
-  std::filesystem::path dir;       // resolved's directory, where the temporary lives
-  std::filesystem::path temp;      // the temporary's name, while it has one
-  std::string temp_name;           // temp's last component
+  std::filesystem::path given;  // absolute, as the user named it (maybe a symbolic link)
+  std::string resolved;         // the file that commit() replaces
+  std::string dir;              // resolved's directory, where the temporary lives
+  std::string temp;             // the temporary's name, while it has one
+  std::string temp_name;        // temp's last component
   std::optional<platform::file_status> existing;  // the target as found at construction
   std::optional<unsigned> mode;                   // options::mode
   std::size_t random_length = 8;
@@ -82,15 +100,15 @@ struct atomic_target {
       temp.clear();
       temp_name.clear();
     } else {
-      ticket = registry::add(temp.native(), registry::kind::file);
+      ticket = registry::add(temp, registry::kind::file);
     }
   }
 
   // The temporary has a name from now on: crash cleanup must know it.
-  void name_temp(std::filesystem::path p, std::string name) noexcept {
+  void name_temp(std::string p, std::string name) noexcept {
     temp = std::move(p);
     temp_name = std::move(name);
-    ticket = registry::add(temp.native(), registry::kind::file);
+    ticket = registry::add(temp, registry::kind::file);
   }
 
   // The temporary's name became the target's: nothing to clean up any more.
@@ -134,9 +152,12 @@ std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
 // Follows `t.given` through any chain of symbolic links to the file that will be replaced, and
 // records that file's status if it exists.
 void resolve(atomic_target& t) {
-  std::filesystem::path p = t.given;
+  std::string p = t.given.native();
   for (int hops = 0;; ++hops) {
-    if (!p.has_filename()) throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    // No last component ("/", "dir/"): a directory.
+    if (p.empty() || p.back() == '/') {
+      throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    }
     std::error_code ec;
     const platform::file_status st = platform::status(p, ec);
     if (ec == std::errc::no_such_file_or_directory) break;  // a new file (or a dangling link's)
@@ -149,14 +170,15 @@ void resolve(atomic_target& t) {
     if (hops == kMaxSymlinks) {
       throw_error("resolve", t.given, errc(std::errc::too_many_symbolic_link_levels));
     }
-    std::filesystem::path link = std::filesystem::read_symlink(p, ec);
+    const std::filesystem::path link = std::filesystem::read_symlink(p, ec);
     if (ec) throw_error("resolve", t.given, ec);
     // Relative links count from the link's directory; ".." is left for the kernel to resolve,
     // since a lexical shortcut would be wrong when that directory is itself reached by a link.
-    p = link.is_absolute() ? std::move(link) : p.parent_path() / link;
+    p = link.is_absolute() ? link.native()
+                           : (std::filesystem::path(directory_of(p)) / link).native();
   }
+  t.dir = directory_of(p);
   t.resolved = std::move(p);
-  t.dir = t.resolved.parent_path();
 }
 
 // Makes the temporary beside the target and returns the state that owns its descriptor.
@@ -181,12 +203,11 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     named.suffix = kTempSuffix;
     named.random_length = t.random_length;
     named.mode = static_cast<std::filesystem::perms>(named_mode);
-    created_entry entry = create_in(t.dir, named, entry_kind::file, ec);
+    created_entry entry = create_in(std::filesystem::path(t.dir), named, entry_kind::file, ec);
     if (!ec) {
       try {
-        std::filesystem::path temp(entry.path);
-        std::string name(basename_of(temp));
-        t.name_temp(std::move(temp), std::move(name));
+        std::string name(basename_of(entry.path));
+        t.name_temp(entry.path, std::move(name));
       } catch (...) {  // std::bad_alloc: nothing is left behind
         discard_entry(entry, entry_kind::file);
         throw;
@@ -210,7 +231,7 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
   std::error_code ec;
   const platform::file_status now =
       t.dir_fd != platform::invalid_handle
-          ? platform::status_at(t.dir_fd, std::string(basename_of(t.resolved)).c_str(), ec)
+          ? platform::status_at(t.dir_fd, t.resolved.c_str() + t.resolved.rfind('/') + 1, ec)
           : platform::status(t.resolved, ec);
   if (!ec && !now.is_symlink && !now.is_directory) model = now;
   std::optional<unsigned> mode = t.mode;
@@ -254,11 +275,11 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
     if (t.dir_fd != platform::invalid_handle) {
       platform::link_anonymous_at(fd, t.dir_fd, name.c_str(), ec);
     } else {
-      platform::link_anonymous(fd, t.dir / name, ec);
+      platform::link_anonymous(fd, join(t.dir, name), ec);
     }
   }
   if (ec) throw_error("name temporary file for", t.given, ec);
-  std::filesystem::path temp = t.dir / name;
+  std::string temp = join(t.dir, name);  // before name is moved from
   t.name_temp(std::move(temp), std::move(name));
 }
 
@@ -316,7 +337,7 @@ void atomic_file::commit() {
   // status, the link and the rename are made relative to it, and it is what is fsynced at the
   // end.
   if (t.dir_fd == detail::platform::invalid_handle && !t.dir_unreadable) {
-    t.dir_fd = detail::platform::open_directory(t.dir / ".", ec);
+    t.dir_fd = detail::platform::open_directory(detail::join(t.dir, "."), ec);
     // EACCES: a directory we may write but not read. The rename still works (by path); only the
     // directory fsync is lost, which is better than refusing to commit at all.
     if (ec == std::errc::permission_denied) {
@@ -335,8 +356,8 @@ void atomic_file::commit() {
     t.unnamed = false;
   }
   if (t.dir_fd != detail::platform::invalid_handle) {
-    const std::string target_name(detail::basename_of(t.resolved));
-    detail::platform::rename_at(t.dir_fd, t.temp_name.c_str(), t.dir_fd, target_name.c_str(), ec);
+    const char* target_name = t.resolved.c_str() + t.resolved.rfind('/') + 1;
+    detail::platform::rename_at(t.dir_fd, t.temp_name.c_str(), t.dir_fd, target_name, ec);
   } else {
     detail::platform::rename(t.temp, t.resolved, true, ec);
   }
@@ -374,7 +395,7 @@ void atomic_file::discard() {
   t.close_dir();
   std::error_code ec;
   t.remove_temp(ec);
-  if (ec) detail::throw_error("remove temporary file", t.temp, ec);
+  if (ec) detail::throw_error("remove temporary file", std::filesystem::path(t.temp), ec);
 }
 
 const std::filesystem::path& atomic_file::target() const noexcept {
