@@ -88,6 +88,12 @@ bool not_empty(const std::error_code& ec) noexcept {
 bool denied(const std::error_code& ec) noexcept {
   return ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted;
 }
+// After `ec` (EACCES or EPERM) a chmod meant to get past it failed with `chmod_ec`. Being refused
+// again (not the owner) says nothing new, so `ec` stays what is reported; any other failure (EIO,
+// ENOSPC...) is the news, and replaces it.
+void keep_chmod_failure(std::error_code& ec, const std::error_code& chmod_ec) noexcept {
+  if (chmod_ec && !denied(chmod_ec)) ec = chmod_ec;
+}
 std::error_code out_of_memory() noexcept {
   return std::make_error_code(std::errc::not_enough_memory);
 }
@@ -346,7 +352,7 @@ class walker {
         continue;
       }
       // EACCES/EPERM: the directory lacks w or x (a read-only file needs nothing more).
-      if (denied(ec) && fix_mode(t)) continue;
+      if (denied(ec) && fix_mode(t, ec)) continue;
       break;
     }
     fail(t, ec, name);
@@ -365,14 +371,16 @@ class walker {
     frames_[t].pending += std::strlen(name_at(frames_[t].pending)) + 1;
   }
 
-  // Gives frame t owner rwx, once; false if that was done already or failed.
-  bool fix_mode(std::size_t t) noexcept {
+  // Gives frame t owner rwx, once, after `ec` (EACCES or EPERM); false if that was done already
+  // or failed (see keep_chmod_failure for what `ec` then holds).
+  bool fix_mode(std::size_t t, std::error_code& ec) noexcept {
     frame& f = frames_[t];
     if (f.mode_fixed) return false;
     f.mode_fixed = true;
-    std::error_code ec;
-    platform::set_mode(f.fd, kOwnerAll, ec);
-    return !ec;
+    std::error_code chmod_ec;
+    platform::set_mode(f.fd, kOwnerAll, chmod_ec);
+    keep_chmod_failure(ec, chmod_ec);
+    return !chmod_ec;
   }
 
   // Opens the first pending subdirectory of frame t and makes it the top, or hands it to another
@@ -389,11 +397,12 @@ class walker {
       if (!ec || !denied(ec)) break;
       // EACCES: the parent lacks x, or the child lacks r. The parent first, then the child (by
       // name, never following a symbolic link).
-      if (fix_mode(t)) continue;
-      if (child_fixed) break;
+      if (fix_mode(t, ec)) continue;
+      if (!denied(ec) || child_fixed) break;
       child_fixed = true;
       std::error_code chmod_ec;
       platform::set_mode_at(frames_[t].fd, name, kOwnerAll, chmod_ec);
+      keep_chmod_failure(ec, chmod_ec);
       if (chmod_ec) break;
     }
     if (ec) {
@@ -492,7 +501,7 @@ class walker {
         directory = false;
         continue;
       }
-      if (denied(ec) && fix_mode(p)) continue;
+      if (denied(ec) && fix_mode(p, ec)) continue;
       break;
     }
     if (ec && !vanished(ec)) {
@@ -946,6 +955,7 @@ void remove_tree_core(const char* root_name, std::error_code& first_error,
       root_fixed = true;
       root = platform::open_directory_at(invalid_handle, root_name, ec);
     }
+    keep_chmod_failure(ec, chmod_ec);
   }
   if (ec) {
     if (!vanished(ec)) report(ec);
