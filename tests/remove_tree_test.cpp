@@ -194,6 +194,34 @@ TEST_P(RemoveTree, PersistentEaccesIsReportedWithoutLooping) {
   EXPECT_FALSE(fs::exists(tree_));
 }
 
+// A chmod that fails for a reason of its own is that reason, not a second "permission denied".
+TEST_P(RemoveTree, AFailedFixIsReportedWithItsOwnError) {
+  struct step {
+    const char* what;
+    fault::call refused;  // refused with EACCES first...
+    unsigned nth;
+    fault::call fix;  // ...then the chmod meant to get past it fails with EIO
+  };
+  for (const step& s :
+       {step{"unlink, then fchmod", fault::call::unlinkat, 1, fault::call::fchmod},
+        step{"open root, then fchmodat", fault::call::openat, 1, fault::call::fchmodat}}) {
+    SCOPED_TRACE(s.what);
+    fs::create_directories(tree_);
+    tftest::spit(tree_ / "file", "x");
+    fault::reset();
+    fault::fail(s.refused, s.nth, EACCES);
+    fault::fail(s.fix, 1, EIO);
+    std::error_code ec;
+    remove_tree(tree_, ec);
+    EXPECT_EQ(ec, std::errc::io_error) << ec.message();
+    EXPECT_EQ(fault::calls(s.fix), 1u);
+    fault::reset();
+    remove_tree(tree_, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(fs::exists(tree_));
+  }
+}
+
 TEST_P(RemoveTree, EnoentOnUnlinkIsNotAnError) {
   for (const char* name : {"a", "b", "c"}) tftest::spit(tree_ / name, "x");
   fault::fail(fault::call::unlinkat, 1, ENOENT);  // that file stays: the final rmdir finds it
