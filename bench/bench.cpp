@@ -9,6 +9,7 @@
 //   named      create a named file, write 16 B, close, delete
 //   unnamed    create an unnamed (O_TMPFILE) file, write 4 KiB, close
 //   directory  create an empty directory and remove it
+//   control    unnamed's raw code against itself: how far a ratio strays with nothing to find
 //   spooled    1,000,000 writes of 32 B in memory, then read everything back
 //   atomic     replace an existing 4 KiB file: write, fsync, rename, fsync the directory
 //   tree       remove a tree of 10,030 files in 104 directories; also std::filesystem::remove_all
@@ -621,6 +622,10 @@ std::vector<group> all_groups() {
                     {{"tempfile", maker<directory_tempfile>()}, {"raw", maker<directory_raw>()}},
                     0,
                     chunk});
+  // The noise floor: the same raw code as two members, timed exactly like a workload and its
+  // baseline. Its ratio says how far from 1.00 a run can stray with no difference at all.
+  groups.push_back(
+      {"control", {{"raw_again", maker<unnamed_raw>()}, {"raw", maker<unnamed_raw>()}}, 0, chunk});
   groups.push_back(
       {"spooled", {{"tempfile", maker<spooled_tempfile>()}, {"raw", maker<spooled_raw>()}}, 0, 1});
   groups.push_back({"atomic",
