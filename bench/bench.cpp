@@ -583,7 +583,7 @@ class tree_other final : public workload {
 
 // A workload and the others it is compared with, run interleaved: each round runs every member
 // once (`chunk` operations, trees one), in an order rotated from round to round, and each member's
-// time is reported as a counter (seconds per operation: the mean, or for trees the median).
+// time is reported as a counter (seconds per operation: the median over its turns).
 struct member {
   std::string name;
   std::function<std::unique_ptr<workload>()> make;
@@ -700,14 +700,13 @@ void run_group(benchmark::State& state, const group& g) {
   for (std::size_t m = 0; m < members.size(); ++m) {
     std::vector<double>& v = samples[m];
     if (v.empty()) continue;
-    double value = 0;
-    if (g.rounds > 0) {
-      std::sort(v.begin(), v.end());
-      value = v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-    } else {
-      for (const double x : v) value += x;
-      value /= static_cast<double>(v.size());
-    }
+    // The median: on a shared machine a turn now and then is held up (another process, an
+    // interrupt), by far more than any difference being measured, and a mean takes those in. With
+    // the mean, the control group's ratio (the same code twice) strayed 0.92-1.08 from run to
+    // run; with the median, 0.998-1.003.
+    std::sort(v.begin(), v.end());
+    const double value =
+        v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
     state.counters[g.members[m].name] = value;
   }
   if (samples.size() > 1 && !samples[1].empty()) {
