@@ -1,6 +1,8 @@
 #include "create.hpp"
 
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "error.hpp"
@@ -20,6 +22,11 @@ const char* verb_for(entry_kind kind) noexcept {
   return "find a free temporary name in";
 }
 
+// Copies `part` to `out` (memcpy with an empty view's null data() would be undefined).
+void put(char* out, std::string_view part) noexcept {
+  if (!part.empty()) std::memcpy(out, part.data(), part.size());
+}
+
 }  // namespace
 
 void discard_entry(const created_entry& entry, entry_kind kind) noexcept {
@@ -37,8 +44,9 @@ unsigned entry_mode(const options& opts, entry_kind kind) noexcept {
 
 const std::filesystem::path& resolve_directory(const options& opts,
                                                std::filesystem::path& storage) {
-  if (opts.dir.empty()) return storage = gettempdir();
-  if (opts.dir.is_absolute()) return opts.dir;  // used in place, not copied
+  const std::string& text = opts.dir.native();
+  if (text.empty()) return storage = gettempdir();
+  if (text.front() == '/') return opts.dir;  // absolute (POSIX): used in place, not copied
   std::error_code ec;
   storage = std::filesystem::absolute(opts.dir, ec);
   if (ec) throw_error("make absolute", opts.dir, ec);
@@ -51,22 +59,24 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
   // lazy_path): `dir / name` would copy `dir` (every component of it) and parse the result.
   // The name has no separator, so this is the same path.
   const std::string& dir_text = dir.native();
-  const bool separator = !dir_text.empty() && dir_text.back() != '/';
+  const std::size_t separator = !dir_text.empty() && dir_text.back() != '/' ? 1 : 0;
+  const std::size_t name_at = dir_text.size() + separator + pattern.prefix.size();
+  const std::size_t size = name_at + pattern.length + pattern.suffix.size();
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    std::string text;
-    text.reserve(dir_text.size() + 1 + pattern.prefix.size() + pattern.length +
-                 pattern.suffix.size());
-    text.assign(dir_text);
-    if (separator) text += '/';
-    text += pattern.prefix;
+    // Laid out in place: one allocation, and no append that checks and grows the string.
+    std::string text(size, '\0');
+    char* const out = text.data();
+    put(out, dir_text);
+    if (separator != 0) out[dir_text.size()] = '/';
+    put(out + dir_text.size() + separator, pattern.prefix);
+    put(out + name_at + pattern.length, pattern.suffix);
     try {
-      append_random_name(text, pattern.length, pattern.chars);
+      fill_random_name(out + name_at, pattern.length, pattern.chars);
     } catch (const std::system_error& e) {
       // The OS's random source failed: an error of this creation, worded with its directory.
       ec = e.code();
       return {};
     }
-    text += pattern.suffix;
     created_entry entry;
     entry.path = std::move(text);
     switch (kind) {

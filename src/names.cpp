@@ -1,6 +1,8 @@
 #include "names.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <mutex>
 
@@ -27,10 +29,10 @@ thread_local random_pool t_pool;
 std::mutex g_test_names_mutex;
 std::deque<std::string> g_test_names;
 
-bool pop_test_name(std::string& out, std::size_t length) {
+bool pop_test_name(char* out, std::size_t length) {
   std::lock_guard lock(g_test_names_mutex);
   if (g_test_names.empty() || g_test_names.front().size() != length) return false;
-  out += g_test_names.front();
+  std::memcpy(out, g_test_names.front().data(), length);
   g_test_names.pop_front();
   return true;
 }
@@ -44,44 +46,64 @@ void refill(random_pool& pool, std::uint64_t generation) {
   pool.next = 0;
 }
 
-// Fills out[0, length) from `chars` (N of them). The size is a constant, so `b % N` is a multiply,
-// not a division; bytes are taken in runs, the pool refilled only when it runs dry.
+// What each random byte stands for: chars[b % N] for the bytes below the largest multiple of N
+// that fits in a byte (so that every character is equally likely); the others are drawn again.
 template <unsigned N>
-void draw(random_pool& pool, std::uint64_t generation, const char* chars, char* out,
+struct byte_table {
+  static constexpr unsigned kRejectFrom = 256 - 256 % N;
+  char of[256] = {};
+  explicit constexpr byte_table(const char* chars) {
+    for (unsigned b = 0; b < kRejectFrom; ++b) of[b] = chars[b % N];
+  }
+};
+
+constexpr byte_table<sizeof kNameAlphabet - 1> kNameTable{kNameAlphabet};
+constexpr byte_table<sizeof kMktempAlphabet - 1> kMktempTable{kMktempAlphabet};
+
+// Fills out[0, length) from `table`, a byte at a time; bytes are taken in runs, the pool refilled
+// only when it runs dry. Without a branch per byte: each byte's character is written at out[i],
+// and i moves on only if the byte is accepted (a rejected byte's character is overwritten next).
+// Each pass takes no more bytes than characters are missing, so i never passes `length` and the
+// inner loop has a single bound.
+template <unsigned N>
+void draw(random_pool& pool, std::uint64_t generation, const byte_table<N>& table, char* out,
           std::size_t length) {
-  constexpr unsigned kRejectFrom = 256 - 256 % N;  // so that every character is equally likely
   std::size_t i = 0;
   while (i < length) {
     if (pool.generation != generation || pool.next == sizeof pool.bytes) refill(pool, generation);
     unsigned char* p = pool.bytes + pool.next;
-    unsigned char* const end = pool.bytes + sizeof pool.bytes;
-    for (; i < length && p != end; ++p) {
-      const unsigned b = *p;
-      *p = 0;  // a used byte is never left behind in memory
-      if (b < kRejectFrom) out[i++] = chars[b % N];
+    const std::size_t n = std::min(sizeof pool.bytes - pool.next, length - i);
+    for (std::size_t k = 0; k < n; ++k) {
+      const unsigned b = p[k];
+      p[k] = 0;  // a used byte is never left behind in memory
+      out[i] = table.of[b];
+      i += b < byte_table<N>::kRejectFrom ? 1 : 0;
     }
-    pool.next = static_cast<std::size_t>(p - pool.bytes);
+    pool.next += n;
   }
 }
 
 }  // namespace
 
-void append_random_name(std::string& out, std::size_t length, alphabet chars) {
+void fill_random_name(char* out, std::size_t length, alphabet chars) {
 #ifdef TEMPFILE_FAULT_INJECTION
   if (pop_test_name(out, length)) return;
 #endif
   random_pool& pool = t_pool;
   // One look at the fork generation per name: a name is drawn within one process.
   const std::uint64_t generation = platform::fork_generation();
+  if (chars == alphabet::portable) {
+    draw(pool, generation, kNameTable, out, length);
+  } else {
+    draw(pool, generation, kMktempTable, out, length);
+  }
+}
+
+void append_random_name(std::string& out, std::size_t length, alphabet chars) {
   const std::size_t start = out.size();
   out.resize(start + length);
   try {
-    if (chars == alphabet::portable) {
-      draw<sizeof kNameAlphabet - 1>(pool, generation, kNameAlphabet, out.data() + start, length);
-    } else {
-      draw<sizeof kMktempAlphabet - 1>(pool, generation, kMktempAlphabet, out.data() + start,
-                                       length);
-    }
+    fill_random_name(out.data() + start, length, chars);
   } catch (...) {
     out.resize(start);
     throw;

@@ -23,9 +23,12 @@ enum class alphabet {
 /// next names. Errors: filesystem_error if the OS source fails.
 void append_random_name(std::string& out, std::size_t length, alphabet chars = alphabet::portable);
 
+/// The same, written to out[0, length) (for a caller that lays out the whole name itself).
+void fill_random_name(char* out, std::size_t length, alphabet chars = alphabet::portable);
+
 #ifdef TEMPFILE_FAULT_INJECTION
-/// Test seam: the next calls of append_random_name() return these names, in order, before the
-/// random source is used again (each must have the requested length).
+/// Test seam: the next calls of append_random_name() or fill_random_name() return these names, in
+/// order, before the random source is used again (each must have the requested length).
 void push_test_names(std::initializer_list<std::string> names);
 #endif
 
