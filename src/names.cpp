@@ -23,7 +23,8 @@ struct random_pool {
   unsigned char bytes[4096];
 };
 
-thread_local random_pool t_pool;
+// Initialised as a constant (all zero: empty), so that using it costs no first-use check.
+constinit thread_local random_pool t_pool{};
 
 #ifdef TEMPFILE_FAULT_INJECTION
 std::mutex g_test_names_mutex;

@@ -96,10 +96,20 @@ ticket add(const std::string& native, kind k) noexcept {
   std::atomic_thread_fence(std::memory_order_release);
   s.kind.store(static_cast<std::uint32_t>(k), std::memory_order_relaxed);
   s.generation.store(platform::fork_generation(), std::memory_order_relaxed);
+  const char* const text = native.c_str();
   const std::size_t size = native.size() + 1;  // with the NUL
-  for (std::size_t at = 0, w = 0; at < size; at += 8, ++w) {
+  std::size_t at = 0;
+  std::size_t w = 0;
+  for (; at + 8 <= size; at += 8, ++w) {  // whole words: copies of a constant size, no call
     std::uint64_t word = 0;
-    std::memcpy(&word, native.c_str() + at, size - at < 8 ? size - at : 8);
+    std::memcpy(&word, text + at, 8);
+    s.words[w].store(word, std::memory_order_relaxed);
+  }
+  if (at < size) {  // the last few bytes, NUL-padded
+    char tail[8] = {};
+    for (std::size_t j = 0; at + j < size; ++j) tail[j] = text[at + j];
+    std::uint64_t word = 0;
+    std::memcpy(&word, tail, 8);
     s.words[w].store(word, std::memory_order_relaxed);
   }
   s.sequence.store(seq + 1, std::memory_order_release);

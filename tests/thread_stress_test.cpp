@@ -133,6 +133,29 @@ void expect_distinct(std::vector<std::string> names, std::size_t expected) {
   EXPECT_TRUE(dup == names.end()) << "a name was made twice: " << *dup;
 }
 
+// Paths are stored eight bytes to a word: every length, whole words and a tail, comes back
+// exactly as registered.
+TEST(Registry, EveryPathLengthComesBackWhole) {
+  for (std::size_t length = 1; length <= 80; ++length) {
+    std::string path = "/";
+    for (std::size_t i = 1; i < length; ++i) path += static_cast<char>('a' + (i * 7 + length) % 26);
+    const registry::ticket t = registry::add(path, registry::kind::file);
+    ASSERT_NE(t, 0u) << length;
+    struct found_t {
+      registry::ticket t;
+      std::string path;
+    } found{t, ""};
+    registry::for_each(
+        [](const char* p, registry::kind, registry::ticket tk, void* c) {
+          auto* f = static_cast<found_t*>(c);
+          if (tk == f->t) f->path = p;
+        },
+        &found);
+    registry::remove(t);
+    EXPECT_EQ(found.path, path) << "length " << length;
+  }
+}
+
 TEST(ThreadStress, EveryKindFromSixteenThreads) {
   tftest::scratch scratch(tftest::roots().back().path);  // tmpfs when there is one
   const fs::path dir = scratch.path();
