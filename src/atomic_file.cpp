@@ -1,6 +1,7 @@
 #include "tempfile/atomic_file.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -58,11 +59,11 @@ std::string join(std::string_view dir, std::string_view name) {
 /// a path splits itself into components on every copy and join, which cost several times the
 /// system calls of a commit.
 struct atomic_target {
-  std::filesystem::path given;  // absolute, as the user named it (maybe a symbolic link)
-  std::string resolved;         // the file that commit() replaces
-  std::string dir;              // resolved's directory, where the temporary lives
-  std::string temp;             // the temporary's name, while it has one
-  std::string temp_name;        // temp's last component
+  std::filesystem::path given;   // absolute, as the user named it (maybe a symbolic link)
+  std::string resolved;          // the file that commit() replaces
+  std::string dir;               // resolved's directory, where the temporary lives
+  std::string temp;              // the temporary's name, while it has one
+  std::size_t temp_name_at = 0;  // where temp's last component starts
   std::optional<platform::file_status> existing;  // the target as found at construction
   std::optional<unsigned> mode;                   // options::mode
   std::size_t random_length = 8;
@@ -98,24 +99,25 @@ struct atomic_target {
     if (ec == std::errc::no_such_file_or_directory) ec.clear();
     if (!ec) {
       temp.clear();
-      temp_name.clear();
     } else {
       ticket = registry::add(temp, registry::kind::file);
     }
   }
 
   // The temporary has a name from now on: crash cleanup must know it.
-  void name_temp(std::string p, std::string name) noexcept {
+  void name_temp(std::string p) noexcept {
+    temp_name_at = p.rfind('/') + 1;
     temp = std::move(p);
-    temp_name = std::move(name);
     ticket = registry::add(temp, registry::kind::file);
   }
+
+  // temp's last component.
+  [[nodiscard]] const char* temp_name() const noexcept { return temp.c_str() + temp_name_at; }
 
   // The temporary's name became the target's: nothing to clean up any more.
   void temp_renamed() noexcept {
     registry::remove(std::exchange(ticket, 0));
     temp.clear();
-    temp_name.clear();
   }
 
   void close_dir() noexcept {
@@ -125,18 +127,44 @@ struct atomic_target {
     dir_fd = platform::invalid_handle;
   }
 
-  // "." + the target's name + "." : a crash leaves a name that says what it belonged to. The
-  // target's name is shortened (on a UTF-8 character boundary) so the whole name fits NAME_MAX.
-  [[nodiscard]] std::string temp_prefix() const {
-    std::string base(basename_of(resolved));
+  // The target's name, shortened (on a UTF-8 character boundary) so that a temporary's whole
+  // name, "." + this + "." + random + ".tmp", fits NAME_MAX: a crash leaves a name that says what
+  // it belonged to.
+  [[nodiscard]] std::string_view temp_base() const noexcept {
+    const std::string_view base = basename_of(resolved);
     const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
     const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
-    if (base.size() > room) {
-      std::size_t cut = room;
-      while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
-      base.resize(cut);
-    }
-    return "." + base + ".";
+    if (base.size() <= room) return base;
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
+    return base.substr(0, cut);
+  }
+
+  // "." + temp_base() + "."
+  [[nodiscard]] std::string temp_prefix() const {
+    std::string prefix = ".";
+    prefix += temp_base();
+    prefix += '.';
+    return prefix;
+  }
+
+  // A temporary's full name with its random part left blank (random_length characters from
+  // `random_at`): laid out once, so that naming it allocates nothing after the link succeeds.
+  [[nodiscard]] std::string temp_path(std::size_t& random_at) const {
+    const std::string_view base = temp_base();
+    const std::size_t separator = dir.back() == '/' ? 0 : 1;
+    std::string path;
+    path.reserve(dir.size() + separator + base.size() + 2 + random_length +
+                 std::char_traits<char>::length(kTempSuffix));
+    path += dir;
+    if (separator != 0) path += '/';
+    path += '.';
+    path += base;
+    path += '.';
+    random_at = path.size();
+    path.append(random_length, '_');
+    path += kTempSuffix;
+    return path;
   }
 };
 
@@ -206,8 +234,7 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     created_entry entry = create_in(std::filesystem::path(t.dir), named, entry_kind::file, ec);
     if (!ec) {
       try {
-        std::string name(basename_of(entry.path));
-        t.name_temp(entry.path, std::move(name));
+        t.name_temp(entry.path);
       } catch (...) {  // std::bad_alloc: nothing is left behind
         discard_entry(entry, entry_kind::file);
         throw;
@@ -260,27 +287,38 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
 
 // Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
 void name_unnamed(atomic_target& t, platform::handle fd) {
-  const std::string prefix = t.temp_prefix();
-  std::string name;
+  std::size_t random_at = 0;
+  std::string path = t.temp_path(random_at);
+  const char* const name = path.c_str() + path.rfind('/') + 1;
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
-    name = prefix;
     try {
-      append_random_name(name, t.random_length);
+      fill_random_name(path.data() + random_at, t.random_length);
     } catch (const std::system_error& e) {
       ec = e.code();  // the OS's random source failed: reported as this naming's failure
       break;
     }
-    name += kTempSuffix;
     if (t.dir_fd != platform::invalid_handle) {
-      platform::link_anonymous_at(fd, t.dir_fd, name.c_str(), ec);
+      platform::link_anonymous_at(fd, t.dir_fd, name, ec);
     } else {
-      platform::link_anonymous(fd, join(t.dir, name), ec);
+      platform::link_anonymous(fd, path, ec);
     }
   }
   if (ec) throw_error("name temporary file for", t.given, ec);
-  std::string temp = join(t.dir, name);  // before name is moved from
-  t.name_temp(std::move(temp), std::move(name));
+  t.name_temp(std::move(path));
+}
+
+// Opens `dir` for its fsync, following it if it is a symbolic link (so "dir/.": the platform's
+// open_directory never follows a last component). The name is put together on the stack when it
+// fits, as it nearly always does.
+platform::handle open_directory_of(const std::string& dir, std::error_code& ec) {
+  char buffer[256];
+  if (dir.size() + 3 <= sizeof buffer) {
+    std::memcpy(buffer, dir.data(), dir.size());
+    std::memcpy(buffer + dir.size(), "/.", 3);
+    return platform::open_directory(buffer, ec);
+  }
+  return platform::open_directory(join(dir, "."), ec);
 }
 
 }  // namespace
@@ -337,7 +375,7 @@ void atomic_file::commit() {
   // status, the link and the rename are made relative to it, and it is what is fsynced at the
   // end.
   if (t.dir_fd == detail::platform::invalid_handle && !t.dir_unreadable) {
-    t.dir_fd = detail::platform::open_directory(detail::join(t.dir, "."), ec);
+    t.dir_fd = detail::open_directory_of(t.dir, ec);
     // EACCES: a directory we may write but not read. The rename still works (by path); only the
     // directory fsync is lost, which is better than refusing to commit at all.
     if (ec == std::errc::permission_denied) {
@@ -357,7 +395,7 @@ void atomic_file::commit() {
   }
   if (t.dir_fd != detail::platform::invalid_handle) {
     const char* target_name = t.resolved.c_str() + t.resolved.rfind('/') + 1;
-    detail::platform::rename_at(t.dir_fd, t.temp_name.c_str(), t.dir_fd, target_name, ec);
+    detail::platform::rename_at(t.dir_fd, t.temp_name(), t.dir_fd, target_name, ec);
   } else {
     detail::platform::rename(t.temp, t.resolved, true, ec);
   }
