@@ -274,6 +274,18 @@ void make_file(const fs::path& p, std::size_t size) {
   ::close(fd);
 }
 
+// The end of a careful replacement by hand: the new file fsynced and closed, renamed over the
+// target, then the directory fsynced (opened for that, and closed).
+void commit_by_hand(int fd, const char* temp, const char* target, const char* dir_path) {
+  if (::fsync(fd) != 0) die("fsync");
+  ::close(fd);
+  if (::rename(temp, target) != 0) die("rename");
+  const int dir = ::open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die("open directory");
+  if (::fsync(dir) != 0) die("fsync directory");
+  ::close(dir);
+}
+
 class atomic_tempfile final : public workload {
  public:
   atomic_tempfile() { make_file(target_, 4096); }
@@ -288,8 +300,8 @@ class atomic_tempfile final : public workload {
   std::string_view data_ = bytes(4096);
 };
 
-// What a careful program does by hand: a new file beside the target, written and fsynced,
-// renamed over the target, then the directory fsynced (opened for that, and closed).
+// What a careful program does by hand: a new file beside the target, written, then
+// commit_by_hand().
 class atomic_raw final : public workload {
  public:
   atomic_raw() { make_file(target_, 4096); }
@@ -298,13 +310,7 @@ class atomic_raw final : public workload {
     const int fd = ::open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) die("open");
     write_all(fd, data_.data(), data_.size());
-    if (::fsync(fd) != 0) die("fsync");
-    ::close(fd);
-    if (::rename(temp, target_.c_str()) != 0) die("rename");
-    const int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) die("open directory");
-    if (::fsync(dir) != 0) die("fsync directory");
-    ::close(dir);
+    commit_by_hand(fd, temp, target_.c_str(), dir_.c_str());
   }
 
  private:
@@ -329,13 +335,7 @@ class atomic_raw_keep final : public workload {
     write_all(fd, data_.data(), data_.size());
     if (::fchown(fd, st.st_uid, st.st_gid) != 0) die("fchown");
     if (::fchmod(fd, st.st_mode & 07777) != 0) die("fchmod");
-    if (::fsync(fd) != 0) die("fsync");
-    ::close(fd);
-    if (::rename(temp, target_.c_str()) != 0) die("rename");
-    const int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) die("open directory");
-    if (::fsync(dir) != 0) die("fsync directory");
-    ::close(dir);
+    commit_by_hand(fd, temp, target_.c_str(), dir_.c_str());
   }
 
  private:

@@ -197,33 +197,21 @@ TEST_P(AtomicFile, ExplicitModeWins) {
 
 TEST_P(AtomicFile, ExistingTargetKeepsOwnerAndGroup) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the target another owner";
-  const fs::path target = dir() / "owned";
-  tftest::spit(target, "old");
-  ASSERT_EQ(::chown(target.c_str(), 12345, 23456), 0);
-  fs::permissions(target, static_cast<fs::perms>(0640));
-  atomic_file f(target);
-  f.write("new");
-  f.commit();
-  const auto after = stat_of(target);
-  EXPECT_EQ(after.uid, 12345u);
-  EXPECT_EQ(after.gid, 23456u);
-  EXPECT_EQ(tftest::mode_of(target), 0640u);
-}
-
-TEST_P(AtomicFile, OwnerChangeKeepsSetIdBits) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the target another owner";
-  // A chown clears the set-user-ID and set-group-ID bits: the mode must be set after it.
-  const fs::path target = dir() / "setid";
-  tftest::spit(target, "old");
-  ASSERT_EQ(::chown(target.c_str(), 12345, 23456), 0);
-  fs::permissions(target, static_cast<fs::perms>(06750));
-  atomic_file f(target);
-  f.write("new");
-  f.commit();
-  const auto after = stat_of(target);
-  EXPECT_EQ(after.uid, 12345u);
-  EXPECT_EQ(after.gid, 23456u);
-  EXPECT_EQ(tftest::mode_of(target), 06750u);
+  // 06750: a chown clears the set-user-ID and set-group-ID bits, so the mode must be set after it.
+  for (const unsigned mode : {0640u, 06750u}) {
+    SCOPED_TRACE(mode);
+    const fs::path target = dir() / "owned";
+    tftest::spit(target, "old");
+    ASSERT_EQ(::chown(target.c_str(), 12345, 23456), 0);
+    fs::permissions(target, static_cast<fs::perms>(mode));
+    atomic_file f(target);
+    f.write("new");
+    f.commit();
+    const auto after = stat_of(target);
+    EXPECT_EQ(after.uid, 12345u);
+    EXPECT_EQ(after.gid, 23456u);
+    EXPECT_EQ(tftest::mode_of(target), mode);
+  }
 }
 
 TEST_P(AtomicFile, UnchangedPermissionsCostNoFchownOrFchmod) {
