@@ -1,5 +1,6 @@
 #include "tempfile/atomic_file.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -330,7 +331,11 @@ atomic_file::atomic_file(std::filesystem::path target, const options& opts)
   validate(opts);
   detail::atomic_target& t = *target_;
   t.given = target.is_absolute() ? std::move(target) : detail::absolute_or_throw(target);
-  t.random_length = opts.random_length;
+  // The temporary's name is "." + some of the target's name + "." + random + ".tmp" and must fit
+  // NAME_MAX: a longer random part (validate() allows up to 255) is cut to what fits, 249.
+  t.random_length =
+      std::min(opts.random_length,
+               detail::kNameMax - 2 - std::char_traits<char>::length(detail::kTempSuffix));
   if (opts.mode) t.mode = static_cast<unsigned>(*opts.mode) & 07777u;
   t.generation = detail::platform::fork_generation();
   detail::resolve(t);

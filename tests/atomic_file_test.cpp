@@ -397,6 +397,28 @@ TEST_P(AtomicFile, MissingDirectoryNamesTheTarget) {
   EXPECT_TRUE(contains(e.what(), target.string())) << e.what();
 }
 
+TEST_P(AtomicFile, TheLongestRandomPartStillMakesANameThatFits) {
+  // random_length may be 255, but "." + "." + 255 random + ".tmp" would pass NAME_MAX: the
+  // temporary's random part is cut to what fits.
+  for (bool named : {false, true}) {
+    SCOPED_TRACE(named ? "named temporary" : "O_TMPFILE");
+    const fs::path target = dir() / std::string(200, 't');
+    tftest::spit(target, "old");
+    if (named) refuse_o_tmpfile();
+    atomic_file f(target, {.random_length = 255});
+    if (named) {
+      const auto names = entries();
+      ASSERT_EQ(names.size(), 2u);
+      const std::string temp = names[0] == target.filename() ? names[1] : names[0];
+      EXPECT_EQ(temp.size(), 255u) << temp;
+    }
+    f.write("new");
+    f.commit();
+    EXPECT_EQ(tftest::slurp(target), "new");
+    EXPECT_EQ(entries(), std::vector<std::string>{target.filename().string()});
+  }
+}
+
 TEST_P(AtomicFile, BadOptionsAreRejectedBeforeTouchingTheDisk) {
   EXPECT_THROW(atomic_file(dir() / "t", {.random_length = 3}), std::invalid_argument);
   EXPECT_TRUE(entries().empty());

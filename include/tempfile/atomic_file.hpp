@@ -36,7 +36,8 @@ struct atomic_target;
 /// is made with the mode it will have, so that a commit usually needs no fchown or fchmod. A target
 /// that is a symbolic link is resolved (the whole chain) and the file it points to is replaced; the
 /// link stays a link. Of the options, only random_length and mode are used: the temporary is always
-/// made beside the target.
+/// made beside the target, and its random part is at most 249 characters, so that its name fits
+/// NAME_MAX.
 ///
 /// Errors: std::invalid_argument for bad options; std::filesystem::filesystem_error naming the
 /// target when the temporary cannot be made, written or committed. A failed write or commit
