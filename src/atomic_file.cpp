@@ -31,25 +31,10 @@ constexpr const char* kTempSuffix = ".tmp";
 
 std::error_code errc(std::errc e) { return std::make_error_code(e); }
 
-// The last component of an absolute path that has one, without making a path of it.
-std::string_view basename_of(std::string_view text) noexcept {
-  return text.substr(text.rfind('/') + 1);
-}
-
 // The directory of an absolute path with a last component: everything before its last slash.
 std::string directory_of(std::string_view text) {
   const std::size_t slash = text.rfind('/');
   return std::string(slash == 0 ? text.substr(0, 1) : text.substr(0, slash));
-}
-
-// dir + "/" + name, without doubling the slash of "/".
-std::string join(std::string_view dir, std::string_view name) {
-  std::string out;
-  out.reserve(dir.size() + 1 + name.size());
-  out += dir;
-  if (out.empty() || out.back() != '/') out += '/';
-  out += name;
-  return out;
 }
 
 }  // namespace
@@ -128,44 +113,27 @@ struct atomic_target {
     dir_fd = platform::invalid_handle;
   }
 
-  // The target's name, shortened (on a UTF-8 character boundary) so that a temporary's whole
-  // name, "." + this + "." + random + ".tmp", fits NAME_MAX: a crash leaves a name that says what
-  // it belonged to.
-  [[nodiscard]] std::string_view temp_base() const noexcept {
-    const std::string_view base = basename_of(resolved);
+  // The target's last component, as the kernel is given it relative to dir_fd.
+  [[nodiscard]] const char* resolved_name() const noexcept {
+    return resolved.c_str() + resolved.rfind('/') + 1;
+  }
+
+  // "." + the target's name + "." : a crash leaves a name that says what it belonged to. The
+  // target's name is shortened (on a UTF-8 character boundary) so that the whole name, with
+  // random_length characters and ".tmp" after it, fits NAME_MAX.
+  [[nodiscard]] std::string temp_prefix() const {
+    std::string_view base = resolved_name();
     const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
     const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
-    if (base.size() <= room) return base;
-    std::size_t cut = room;
-    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
-    return base.substr(0, cut);
-  }
-
-  // "." + temp_base() + "."
-  [[nodiscard]] std::string temp_prefix() const {
+    if (base.size() > room) {
+      std::size_t cut = room;
+      while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
+      base = base.substr(0, cut);
+    }
     std::string prefix = ".";
-    prefix += temp_base();
+    prefix += base;
     prefix += '.';
     return prefix;
-  }
-
-  // A temporary's full name with its random part left blank (random_length characters from
-  // `random_at`): laid out once, so that naming it allocates nothing after the link succeeds.
-  [[nodiscard]] std::string temp_path(std::size_t& random_at) const {
-    const std::string_view base = temp_base();
-    const std::size_t separator = dir.back() == '/' ? 0 : 1;
-    std::string path;
-    path.reserve(dir.size() + separator + base.size() + 2 + random_length +
-                 std::char_traits<char>::length(kTempSuffix));
-    path += dir;
-    if (separator != 0) path += '/';
-    path += '.';
-    path += base;
-    path += '.';
-    random_at = path.size();
-    path.append(random_length, '_');
-    path += kTempSuffix;
-    return path;
   }
 };
 
@@ -257,10 +225,9 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
 void apply_permissions(atomic_target& t, platform::handle fd) {
   std::optional<platform::file_status> model = t.existing;
   std::error_code ec;
-  const platform::file_status now =
-      t.dir_fd != platform::invalid_handle
-          ? platform::status_at(t.dir_fd, t.resolved.c_str() + t.resolved.rfind('/') + 1, ec)
-          : platform::status(t.resolved, ec);
+  const platform::file_status now = t.dir_fd != platform::invalid_handle
+                                        ? platform::status_at(t.dir_fd, t.resolved_name(), ec)
+                                        : platform::status(t.resolved, ec);
   if (!ec && !now.is_symlink && !now.is_directory) model = now;
   std::optional<unsigned> mode = t.mode;
   if (!mode && model) mode = model->mode;
@@ -288,8 +255,10 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
 
 // Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
 void name_unnamed(atomic_target& t, platform::handle fd) {
+  // Laid out once, so that naming it allocates nothing after the link succeeds.
+  const std::string prefix = t.temp_prefix();
   std::size_t random_at = 0;
-  std::string path = t.temp_path(random_at);
+  std::string path = lay_out_name(t.dir, {prefix, kTempSuffix, t.random_length}, random_at);
   const char* const name = path.c_str() + path.rfind('/') + 1;
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
@@ -319,7 +288,7 @@ platform::handle open_directory_of(const std::string& dir, std::error_code& ec) 
     std::memcpy(buffer + dir.size(), "/.", 3);
     return platform::open_directory(buffer, ec);
   }
-  return platform::open_directory(join(dir, "."), ec);
+  return platform::open_directory(dir + "/.", ec);
 }
 
 }  // namespace
@@ -399,8 +368,7 @@ void atomic_file::commit() {
     t.unnamed = false;
   }
   if (t.dir_fd != detail::platform::invalid_handle) {
-    const char* target_name = t.resolved.c_str() + t.resolved.rfind('/') + 1;
-    detail::platform::rename_at(t.dir_fd, t.temp_name(), t.dir_fd, target_name, ec);
+    detail::platform::rename_at(t.dir_fd, t.temp_name(), t.dir_fd, t.resolved_name(), ec);
   } else {
     detail::platform::rename(t.temp, t.resolved, true, ec);
   }

@@ -53,32 +53,35 @@ const std::filesystem::path& resolve_directory(const options& opts,
   return storage;
 }
 
+std::string lay_out_name(std::string_view dir, const name_pattern& pattern,
+                         std::size_t& random_at) {
+  // Put together as one string, never parsed into components (see lazy_path): `dir / name` would
+  // copy `dir` (every component of it) and parse the result. The name has no separator, so this
+  // is the same path.
+  const std::size_t separator = !dir.empty() && dir.back() != '/' ? 1 : 0;
+  random_at = dir.size() + separator + pattern.prefix.size();
+  std::string text(random_at + pattern.length + pattern.suffix.size(), '\0');
+  char* const out = text.data();
+  put(out, dir);
+  if (separator != 0) out[dir.size()] = '/';
+  put(out + dir.size() + separator, pattern.prefix);
+  put(out + random_at + pattern.length, pattern.suffix);
+  return text;
+}
+
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
                         entry_kind kind, unsigned mode, std::error_code& ec) {
-  // The entry's path is put together as one string, never parsed into components (see
-  // lazy_path): `dir / name` would copy `dir` (every component of it) and parse the result.
-  // The name has no separator, so this is the same path.
-  const std::string& dir_text = dir.native();
-  const std::size_t separator = !dir_text.empty() && dir_text.back() != '/' ? 1 : 0;
-  const std::size_t name_at = dir_text.size() + separator + pattern.prefix.size();
-  const std::size_t size = name_at + pattern.length + pattern.suffix.size();
+  std::size_t random_at = 0;
+  created_entry entry;
+  entry.path = lay_out_name(dir.native(), pattern, random_at);
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    // Laid out in place: one allocation, and no append that checks and grows the string.
-    std::string text(size, '\0');
-    char* const out = text.data();
-    put(out, dir_text);
-    if (separator != 0) out[dir_text.size()] = '/';
-    put(out + dir_text.size() + separator, pattern.prefix);
-    put(out + name_at + pattern.length, pattern.suffix);
-    try {
-      fill_random_name(out + name_at, pattern.length, pattern.chars);
+    try {  // a new random part, in place, for each attempt
+      fill_random_name(entry.path.data() + random_at, pattern.length, pattern.chars);
     } catch (const std::system_error& e) {
       // The OS's random source failed: an error of this creation, worded with its directory.
       ec = e.code();
       return {};
     }
-    created_entry entry;
-    entry.path = std::move(text);
     switch (kind) {
       case entry_kind::file: entry.fd = platform::create_file(entry.path, mode, ec); break;
       case entry_kind::directory: platform::create_directory(entry.path, mode, ec); break;

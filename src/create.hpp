@@ -41,6 +41,10 @@ struct name_pattern {
   alphabet chars = alphabet::portable;
 };
 
+/// dir + "/" + pattern's name, with the random part left blank for fill_random_name(): its
+/// pattern.length characters start at `random_at`. One allocation; the directory is not parsed.
+std::string lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t& random_at);
+
 /// Makes a new entry named after `pattern` in the absolute directory `dir` with permission bits
 /// `mode` (the umask applies, as with open(2)), retrying with new names on EEXIST, up to
 /// kMaxAttempts. name_only checks only that the name is free (lstat reports ENOENT). On failure
