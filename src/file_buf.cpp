@@ -17,9 +17,15 @@ namespace tempfile::detail {
 namespace {
 
 // Large enough that sequential small writes cost one system call per 64 KiB, small enough to
-// allocate cheaply for every open file. Reads and writes of at least this size bypass it.
+// allocate cheaply for every open file. Reads of at least this size bypass it (writes: see
+// kWriteThrough).
 constexpr std::size_t kBufferSize = 64 * 1024;
 constexpr std::size_t kMinMemory = 256;
+// A write at least this large that finds nothing buffered goes straight to the OS, as stdio does
+// with a write of at least a block: copying it into the buffer first would cost a pass over the
+// bytes and save no system call unless more small writes follow (a temporary file is most often
+// written whole, in one or a few large writes).
+constexpr std::size_t kWriteThrough = 4096;
 
 // The buffer of the last file closed, kept for the next file to open: temporary files are often
 // small and short-lived, and a fresh 64 KiB block from malloc (which freeing may hand back to the
@@ -298,7 +304,7 @@ std::streamsize file_buf::xsputn(const char_type* s, std::streamsize count) {
   }
   to_idle();
   base_ = pos;
-  if (n >= kBufferSize) {
+  if (n >= kWriteThrough) {
     std::error_code ec;
     platform::write_all_at(fd_, s, n, base_, ec);
     if (ec) fail("write to", ec);

@@ -91,6 +91,25 @@ TEST_P(NamedTemporaryFile, PathIsAbsoluteAndExists) {
   EXPECT_EQ(tftest::slurp(f.path()), "content");
 }
 
+// A write of 4 KiB or more that finds nothing buffered goes to the OS at once (not copied into
+// the buffer); a smaller one waits in the buffer, and so does a large one behind buffered bytes,
+// if it fits.
+TEST_P(NamedTemporaryFile, LargeWritesGoStraightToTheOsSmallOnesAreBuffered) {
+  named_temporary_file f(in_dir());
+  f.write(std::string(4095, 'a'));
+  EXPECT_EQ(fs::file_size(f.path()), 0u);
+  f.write(std::string(4096, 'b'));  // behind 4095 buffered bytes: buffered too
+  EXPECT_EQ(fs::file_size(f.path()), 0u);
+  f.flush();
+  EXPECT_EQ(fs::file_size(f.path()), 8191u);
+  f.write(std::string(4096, 'c'));  // nothing buffered: written at once, at the position
+  EXPECT_EQ(fs::file_size(f.path()), 12287u);
+  EXPECT_EQ(f.tell(), 12287);
+  f.write("d");
+  f.seek(0);
+  EXPECT_EQ(f.read(), std::string(4095, 'a') + std::string(4096, 'b') + std::string(4096, 'c') + "d");
+}
+
 TEST_P(NamedTemporaryFile, Modes) {
   for (mode_t mask : {mode_t{0}, mode_t{077}}) {
     tftest::scoped_umask scoped(mask);

@@ -30,8 +30,9 @@ struct file_access;
 /// spooled_temporary_file and atomic_file.
 ///
 /// One buffer serves both the member functions and stream(), so they can be mixed freely:
-/// `f.stream() << x; f.write(y); f.seek(0); f.read()` sees one consistent file. Reads and writes
-/// larger than the buffer go straight to the OS.
+/// `f.stream() << x; f.write(y); f.seek(0); f.read()` sees one consistent file. Reads larger than
+/// the buffer go straight to the OS, and so does a write of at least 4 KiB that finds nothing
+/// buffered (as with stdio): it is not copied first.
 ///
 /// Errors: any I/O on a closed (or moved-from) file throws std::logic_error; OS failures throw
 /// std::filesystem::filesystem_error with the errno and, where there is one, the path.
