@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <functional>
@@ -348,6 +349,48 @@ TEST(NameAlphabet, AllThirtySevenCharactersAppearAndNothingElse) {
   for (char c : alphabet) {
     EXPECT_GT(counts[c], 600u) << "character '" << c << "'";
     EXPECT_LT(counts[c], 1150u) << "character '" << c << "'";
+  }
+}
+
+// Each position on its own is uniform too, and independent of the next (a name is taken from a
+// word eight characters at a time, so a mistake in that would show at some positions only), for
+// lengths that are and are not a multiple of eight.
+TEST(NameAlphabet, EveryPositionUsesEveryCharacterEvenly) {
+  for (const std::size_t length : {8u, 13u}) {
+    constexpr std::size_t kNames = 7400;  // about 200 of each character at each position
+    std::vector<std::map<char, std::size_t>> counts(length);
+    std::vector<std::size_t> same_as_next(length - 1);  // independent: 1 in 37, about 200
+    for (std::size_t i = 0; i < kNames; ++i) {
+      std::string name;
+      tempfile::detail::append_random_name(name, length);
+      for (std::size_t at = 0; at < length; ++at) ++counts[at][name[at]];
+      for (std::size_t at = 0; at + 1 < length; ++at) same_as_next[at] += name[at] == name[at + 1];
+    }
+    for (std::size_t at = 0; at + 1 < length; ++at) {
+      EXPECT_LT(same_as_next[at], 300u) << "positions " << at << " and " << at + 1;
+    }
+    for (std::size_t at = 0; at < length; ++at) {
+      EXPECT_EQ(counts[at].size(), 37u) << "position " << at << " of " << length;
+      for (const auto& [c, n] : counts[at]) {  // 200 +- 14 (one standard deviation)
+        EXPECT_GT(n, 110u) << "'" << c << "' at " << at << " of " << length;
+        EXPECT_LT(n, 300u) << "'" << c << "' at " << at << " of " << length;
+      }
+    }
+  }
+}
+
+TEST(NameAlphabet, MktempNamesUseAllSixtyTwoLettersAndDigits) {
+  std::map<char, std::size_t> counts;
+  for (std::size_t i = 0; i < 1000; ++i) {
+    char name[23];
+    tempfile::detail::fill_random_name(name, sizeof name, tempfile::detail::alphabet::mktemp);
+    for (char c : name) ++counts[c];
+  }
+  ASSERT_EQ(counts.size(), 62u);  // 23000 characters: about 371 of each
+  for (const auto& [c, n] : counts) {
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << "'" << c << "'";
+    EXPECT_GT(n, 200u) << "'" << c << "'";
+    EXPECT_LT(n, 550u) << "'" << c << "'";
   }
 }
 
