@@ -31,23 +31,50 @@ constexpr const char* kTempSuffix = ".tmp";
 
 std::error_code errc(std::errc e) { return std::make_error_code(e); }
 
-// The directory of an absolute path with a last component: everything before its last slash.
-std::string directory_of(std::string_view text) {
+// The length of the directory of an absolute path with a last component: everything before its
+// last slash ("/" for a file in the root).
+std::size_t directory_length(std::string_view text) noexcept {
   const std::size_t slash = text.rfind('/');
-  return std::string(slash == 0 ? text.substr(0, 1) : text.substr(0, slash));
+  return slash == 0 ? 1 : slash;
 }
+
+// `text` + `tail`, NUL-terminated for a system call: on the stack when it fits, as it nearly
+// always does.
+class c_text {
+ public:
+  explicit c_text(std::string_view text, std::string_view tail = {}) {
+    if (text.size() + tail.size() < sizeof small_) {
+      std::memcpy(small_, text.data(), text.size());
+      if (!tail.empty()) std::memcpy(small_ + text.size(), tail.data(), tail.size());
+      small_[text.size() + tail.size()] = '\0';
+      text_ = small_;
+    } else {
+      large_.reserve(text.size() + tail.size());
+      large_.append(text).append(tail);
+      text_ = large_.c_str();
+    }
+  }
+  c_text(const c_text&) = delete;
+  c_text& operator=(const c_text&) = delete;
+  [[nodiscard]] const char* c_str() const noexcept { return text_; }
+
+ private:
+  char small_[256];
+  std::string large_;
+  const char* text_ = nullptr;
+};
 
 }  // namespace
 
 /// What an atomic_file knows beyond its descriptor: where the content goes and how to get it
-/// there. Lives on the heap so that the descriptor's state and this move together cheaply. Only
-/// `given` is a std::filesystem::path (target() hands it out); the others are kept as text, since
-/// a path splits itself into components on every copy and join, which cost several times the
-/// system calls of a commit.
+/// there. Lives on the heap so that the descriptor's state and this move together cheaply. The
+/// paths are kept as text: a std::filesystem::path splits itself into components on every copy
+/// and join, which costs several times the system calls of a commit. `given` builds one when
+/// target() first asks for it.
 struct atomic_target {
-  std::filesystem::path given;   // absolute, as the user named it (maybe a symbolic link)
-  std::string resolved;          // the file that commit() replaces
-  std::string dir;               // resolved's directory, where the temporary lives
+  lazy_path given;               // absolute, as the user named it (maybe a symbolic link)
+  std::string link_target;       // the file a symbolic link led to; empty: `given` itself
+  std::size_t dir_length = 0;    // resolved()[0, dir_length): its directory, where the temporary is
   std::string temp;              // the temporary's name, while it has one
   std::size_t temp_name_at = 0;  // where temp's last component starts
   std::optional<platform::file_status> existing;  // the target as found at construction
@@ -113,15 +140,25 @@ struct atomic_target {
     dir_fd = platform::invalid_handle;
   }
 
-  // The target's last component, as the kernel is given it relative to dir_fd.
-  [[nodiscard]] const char* resolved_name() const noexcept {
-    return resolved.c_str() + resolved.rfind('/') + 1;
+  // The file that commit() replaces.
+  [[nodiscard]] const std::string& resolved() const noexcept {
+    return link_target.empty() ? given.native() : link_target;
   }
 
-  // "." + the target's name + "." : a crash leaves a name that says what it belonged to. The
-  // target's name is shortened (on a UTF-8 character boundary) so that the whole name, with
-  // random_length characters and ".tmp" after it, fits NAME_MAX.
-  [[nodiscard]] std::string temp_prefix() const {
+  // The directory of resolved(), where the temporary lives.
+  [[nodiscard]] std::string_view dir() const noexcept {
+    return std::string_view(resolved()).substr(0, dir_length);
+  }
+
+  // The target's last component, as the kernel is given it relative to dir_fd.
+  [[nodiscard]] const char* resolved_name() const noexcept {
+    return resolved().c_str() + resolved().rfind('/') + 1;
+  }
+
+  // The temporary's name is "." + the target's name + "." + random + ".tmp": a crash leaves a name
+  // that says what it belonged to. This is the target's name in it, shortened (on a UTF-8
+  // character boundary) so that the whole name fits NAME_MAX.
+  [[nodiscard]] std::string_view temp_base() const noexcept {
     std::string_view base = resolved_name();
     const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
     const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
@@ -130,9 +167,14 @@ struct atomic_target {
       while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
       base = base.substr(0, cut);
     }
-    std::string prefix = ".";
-    prefix += base;
-    prefix += '.';
+    return base;
+  }
+
+  // "." + temp_base() + ".": what comes before the random part.
+  [[nodiscard]] std::string temp_prefix() const {
+    const std::string_view base = temp_base();
+    std::string prefix(base.size() + 2, '.');
+    std::memcpy(prefix.data() + 1, base.data(), base.size());
     return prefix;
   }
 };
@@ -149,33 +191,36 @@ std::filesystem::path absolute_or_throw(const std::filesystem::path& p) {
 // Follows `t.given` through any chain of symbolic links to the file that will be replaced, and
 // records that file's status if it exists.
 void resolve(atomic_target& t) {
-  std::string p = t.given.native();
+  std::string followed;  // where the links led, once one is followed (the given text is not copied)
   for (int hops = 0;; ++hops) {
+    const std::string& p = followed.empty() ? t.given.native() : followed;
     // No last component ("/", "dir/"): a directory.
     if (p.empty() || p.back() == '/') {
-      throw_error("replace", t.given, errc(std::errc::is_a_directory));
+      throw_error("replace", t.given.get(), errc(std::errc::is_a_directory));
     }
     std::error_code ec;
     const platform::file_status st = platform::status(p, ec);
     if (ec == std::errc::no_such_file_or_directory) break;  // a new file (or a dangling link's)
-    if (ec) throw_error("resolve", t.given, ec);
-    if (st.is_directory) throw_error("replace", t.given, errc(std::errc::is_a_directory));
+    if (ec) throw_error("resolve", t.given.get(), ec);
+    if (st.is_directory) throw_error("replace", t.given.get(), errc(std::errc::is_a_directory));
     if (!st.is_symlink) {
       t.existing = st;
       break;
     }
     if (hops == kMaxSymlinks) {
-      throw_error("resolve", t.given, errc(std::errc::too_many_symbolic_link_levels));
+      throw_error("resolve", t.given.get(), errc(std::errc::too_many_symbolic_link_levels));
     }
     const std::filesystem::path link = std::filesystem::read_symlink(p, ec);
-    if (ec) throw_error("resolve", t.given, ec);
+    if (ec) throw_error("resolve", t.given.get(), ec);
     // Relative links count from the link's directory; ".." is left for the kernel to resolve,
     // since a lexical shortcut would be wrong when that directory is itself reached by a link.
-    p = link.is_absolute() ? link.native()
-                           : (std::filesystem::path(directory_of(p)) / link).native();
+    std::string next = link.is_absolute()
+                           ? link.native()
+                           : (std::filesystem::path(p.substr(0, directory_length(p))) / link).native();
+    followed = std::move(next);
   }
-  t.dir = directory_of(p);
-  t.resolved = std::move(p);
+  t.link_target = std::move(followed);
+  t.dir_length = directory_length(t.resolved());
 }
 
 // Makes the temporary beside the target and returns the state that owns its descriptor.
@@ -189,10 +234,10 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
   const unsigned final_mode = t.mode ? *t.mode : t.existing ? t.existing->mode & 0777u : 0666u;
   const unsigned named_mode = (t.existing || t.mode) ? 0600u : 0666u;
   auto state = std::make_unique<file_state>();
-  state->path.assign(t.given.native());  // errors of the file's I/O name the target (never dir)
   state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
   std::error_code ec;
-  platform::handle fd = platform::create_anonymous_file(t.dir, final_mode & 0777u, true, ec);
+  platform::handle fd =
+      platform::create_anonymous_file(c_text(t.dir()).c_str(), final_mode & 0777u, true, ec);
   if (ec == std::errc::operation_not_supported) {
     // No O_TMPFILE here (see create_anonymous_file): a named temporary, removed by discard().
     options named;
@@ -200,7 +245,7 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
     named.suffix = kTempSuffix;
     named.random_length = t.random_length;
     named.mode = static_cast<std::filesystem::perms>(named_mode);
-    created_entry entry = create_in(std::filesystem::path(t.dir), named, entry_kind::file, ec);
+    created_entry entry = create_in(std::filesystem::path(t.dir()), named, entry_kind::file, ec);
     if (!ec) {
       try {
         t.name_temp(entry.path);
@@ -213,8 +258,8 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
   } else if (!ec) {
     t.unnamed = true;
   }
-  if (ec) throw_error("create temporary file beside", t.given, ec);
-  state->adopt(fd);
+  if (ec) throw_error("create temporary file beside", t.given.get(), ec);
+  state->adopt(fd, &t.given);  // errors of the file's I/O name the target (never dir)
   return state;
 }
 
@@ -227,7 +272,7 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
   std::error_code ec;
   const platform::file_status now = t.dir_fd != platform::invalid_handle
                                         ? platform::status_at(t.dir_fd, t.resolved_name(), ec)
-                                        : platform::status(t.resolved, ec);
+                                        : platform::status(t.resolved(), ec);
   if (!ec && !now.is_symlink && !now.is_directory) model = now;
   std::optional<unsigned> mode = t.mode;
   if (!mode && model) mode = model->mode;
@@ -243,23 +288,31 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
       platform::set_owner(fd, static_cast<std::uint32_t>(-1), model->gid, ec);
     }
     if (ec && ec != std::errc::operation_not_permitted) {
-      throw_error("set the owner of", t.given, ec);
+      throw_error("set the owner of", t.given.get(), ec);
     }
     owner_changed = true;  // a chown may clear the set-user-ID and set-group-ID bits
   }
   if (mode && (!known || owner_changed || have.mode != *mode)) {
     platform::set_mode(fd, *mode, ec);
-    if (ec) throw_error("set the permissions of", t.given, ec);
+    if (ec) throw_error("set the permissions of", t.given.get(), ec);
   }
 }
 
 // Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
 void name_unnamed(atomic_target& t, platform::handle fd) {
-  // Laid out once, so that naming it allocates nothing after the link succeeds.
-  const std::string prefix = t.temp_prefix();
-  std::size_t random_at = 0;
-  std::string path = lay_out_name(t.dir, {prefix, kTempSuffix, t.random_length}, random_at);
-  const char* const name = path.c_str() + path.rfind('/') + 1;
+  // Laid out once, in one piece (dir/.base.<random>.tmp), so that naming it allocates nothing
+  // after the link succeeds.
+  const std::string_view dir = t.dir();
+  const std::string_view base = t.temp_base();
+  const std::string_view suffix = kTempSuffix;
+  const std::size_t name_at = dir.size() + (dir.back() == '/' ? 0 : 1);
+  const std::size_t random_at = name_at + 1 + base.size() + 1;
+  std::string path(random_at + t.random_length + suffix.size(), '.');
+  std::memcpy(path.data(), dir.data(), dir.size());
+  path[name_at - 1] = '/';
+  std::memcpy(path.data() + name_at + 1, base.data(), base.size());
+  std::memcpy(path.data() + random_at + t.random_length, suffix.data(), suffix.size());
+  const char* const name = path.c_str() + name_at;
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
     try {
@@ -274,32 +327,30 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
       platform::link_anonymous(fd, path, ec);
     }
   }
-  if (ec) throw_error("name temporary file for", t.given, ec);
+  if (ec) throw_error("name temporary file for", t.given.get(), ec);
   t.name_temp(std::move(path));
 }
 
 // Opens `dir` for its fsync, following it if it is a symbolic link (so "dir/.": the platform's
-// open_directory never follows a last component). The name is put together on the stack when it
-// fits, as it nearly always does.
-platform::handle open_directory_of(const std::string& dir, std::error_code& ec) {
-  char buffer[256];
-  if (dir.size() + 3 <= sizeof buffer) {
-    std::memcpy(buffer, dir.data(), dir.size());
-    std::memcpy(buffer + dir.size(), "/.", 3);
-    return platform::open_directory(buffer, ec);
-  }
-  return platform::open_directory(dir + "/.", ec);
+// open_directory never follows a last component).
+platform::handle open_directory_of(std::string_view dir, std::error_code& ec) {
+  return platform::open_directory(c_text(dir, "/.").c_str(), ec);
 }
 
 }  // namespace
 
 }  // namespace detail
 
-atomic_file::atomic_file(std::filesystem::path target, const options& opts)
+atomic_file::atomic_file(const std::filesystem::path& target, const options& opts)
     : target_(std::make_unique<detail::atomic_target>()) {
   validate(opts);
   detail::atomic_target& t = *target_;
-  t.given = target.is_absolute() ? std::move(target) : detail::absolute_or_throw(target);
+  const std::string& text = target.native();
+  if (!text.empty() && text.front() == '/') {  // absolute (POSIX): taken as text, not parsed
+    t.given.assign(text);
+  } else {
+    t.given.assign(detail::absolute_or_throw(target));
+  }
   // The temporary's name is "." + some of the target's name + "." + random + ".tmp" and must fit
   // NAME_MAX: a longer random part (validate() allows up to 255) is cut to what fits, 249.
   t.random_length =
@@ -349,18 +400,18 @@ void atomic_file::commit() {
   // status, the link and the rename are made relative to it, and it is what is fsynced at the
   // end.
   if (t.dir_fd == detail::platform::invalid_handle && !t.dir_unreadable) {
-    t.dir_fd = detail::open_directory_of(t.dir, ec);
+    t.dir_fd = detail::open_directory_of(t.dir(), ec);
     // EACCES: a directory we may write but not read. The rename still works (by path); only the
     // directory fsync is lost, which is better than refusing to commit at all.
     if (ec == std::errc::permission_denied) {
       t.dir_unreadable = true;
     } else if (ec) {
-      detail::throw_error("open directory", t.dir, ec);
+      detail::throw_error("open directory", std::filesystem::path(t.dir()), ec);
     }
   }
   detail::apply_permissions(t, fd);
   detail::platform::sync(fd, ec);
-  if (ec) detail::throw_error("sync", t.given, ec);
+  if (ec) detail::throw_error("sync", t.given.get(), ec);
   if (t.unnamed) {
     detail::name_unnamed(t, fd);
     // An O_TMPFILE file can be linked only once (the kernel then clears I_LINKABLE): from here
@@ -370,9 +421,9 @@ void atomic_file::commit() {
   if (t.dir_fd != detail::platform::invalid_handle) {
     detail::platform::rename_at(t.dir_fd, t.temp_name(), t.dir_fd, t.resolved_name(), ec);
   } else {
-    detail::platform::rename(t.temp, t.resolved, true, ec);
+    detail::platform::rename(t.temp, t.resolved(), true, ec);
   }
-  if (ec) detail::throw_error("rename temporary file over", t.given, ec);
+  if (ec) detail::throw_error("rename temporary file over", t.given.get(), ec);
   t.temp_renamed();
   t.finished = true;
   t.committed = true;
@@ -386,8 +437,8 @@ void atomic_file::commit() {
   detail::platform::close(fd, close_ec);
   s.buf.detach();
   s.closed = true;
-  if (dir_ec) detail::throw_error("sync directory", t.dir, dir_ec);
-  if (close_ec) detail::throw_error("close", t.given, close_ec);
+  if (dir_ec) detail::throw_error("sync directory", std::filesystem::path(t.dir()), dir_ec);
+  if (close_ec) detail::throw_error("close", t.given.get(), close_ec);
 }
 
 void atomic_file::discard() {
@@ -411,7 +462,9 @@ void atomic_file::discard() {
 
 const std::filesystem::path& atomic_file::target() const noexcept {
   static const std::filesystem::path empty;
-  return target_ ? target_->given : empty;
+  // Out of memory building the path ends the program (noexcept), as in
+  // temporary_directory::path().
+  return target_ ? target_->given.get() : empty;
 }
 
 bool atomic_file::committed() const noexcept { return target_ && target_->committed; }

@@ -22,8 +22,8 @@ file_state::~file_state() {
   remove_if_armed(ignored);
 }
 
-void file_state::adopt(platform::handle fd) noexcept {
-  buf.attach(fd, path.empty() ? nullptr : &path, &dir);
+void file_state::adopt(platform::handle fd, const lazy_path* name) noexcept {
+  buf.attach(fd, name != nullptr ? name : path.empty() ? nullptr : &path, &dir);
   generation = platform::fork_generation();
 }
 
@@ -81,10 +81,7 @@ void file_state::close() {
     remove_if_armed(ec);
     if (ec && !first) throw_error("delete", path.get(), ec);
   }
-  if (first) {
-    if (!path.empty()) throw_error("close", path.get(), first);
-    throw_error("close temporary file in", dir.get(), first);
-  }
+  if (first) buf.fail("close", first);
 }
 
 }  // namespace detail
@@ -181,7 +178,7 @@ void file::sync() {
   if (s.buf.in_memory()) return;  // nothing on disk to make durable yet
   std::error_code ec;
   detail::platform::sync(s.buf.fd(), ec);
-  if (ec) detail::throw_error("sync", s.path.empty() ? s.dir.get() : s.path.get(), ec);
+  if (ec) s.buf.fail("sync", ec);
 }
 
 std::iostream& file::stream() {

@@ -54,6 +54,9 @@ class file_buf final : public std::streambuf {
   platform::handle hand_out();
   /// Forgets the descriptor and frees memory; pending bytes must already be flushed.
   void detach() noexcept;
+  /// Throws filesystem_error "cannot <verb> '<name>'", or "cannot <verb> temporary file in
+  /// '<dir>'" for a file without a name.
+  [[noreturn]] void fail(const char* verb, std::error_code ec) const;
 
  protected:
   int_type overflow(int_type c) override;
@@ -67,7 +70,6 @@ class file_buf final : public std::streambuf {
  private:
   enum class state { idle, reading, writing };
 
-  [[noreturn]] void fail(const char* verb, std::error_code ec) const;
   void check_open(const char* operation) const;
   void learn_offset();
   void to_idle();
@@ -120,8 +122,9 @@ struct file_state {
   file_state& operator=(const file_state&) = delete;
   ~file_state();
 
-  /// Takes ownership of `fd` (descriptor mode).
-  void adopt(platform::handle fd) noexcept;
+  /// Takes ownership of `fd` (descriptor mode). Errors of its I/O name `name` if given (it must
+  /// outlive this state's I/O: atomic_file's target), else `path`, else the directory `dir`.
+  void adopt(platform::handle fd, const lazy_path* name = nullptr) noexcept;
   /// True when this process (not a fork()ed child) made the file.
   [[nodiscard]] bool owned_by_this_process() const noexcept;
   /// Flushes, closes the descriptor and, when armed and delete_on_close, deletes the file.

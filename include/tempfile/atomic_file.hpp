@@ -54,7 +54,7 @@ class atomic_file : public file {
   /// Prepares to replace `target` (made absolute; a symbolic link is followed to its final
   /// file). Errors: std::invalid_argument for bad options; filesystem_error naming the target
   /// when its directory cannot be used or it is a directory (EISDIR).
-  explicit atomic_file(std::filesystem::path target, const options& opts = {});
+  explicit atomic_file(const std::filesystem::path& target, const options& opts = {});
   /// Takes over `other`; `other` is left closed with an empty target().
   atomic_file(atomic_file&& other) noexcept;
   /// Discards this object's uncommitted content (best effort), then takes over `other`.
