@@ -224,7 +224,7 @@ void resolve(atomic_target& t) {
 }
 
 // Makes the temporary beside the target and returns the state that owns its descriptor.
-std::unique_ptr<file_state> make_temporary(atomic_target& t) {
+state_ptr make_temporary(atomic_target& t) {
   // A new target with no explicit mode takes its permissions from creation, so the kernel applies
   // the umask. A named temporary that will be given other permissions at commit starts owner-only,
   // so nobody can read (or keep an open handle on) content that may be more private than 0666
@@ -233,7 +233,7 @@ std::unique_ptr<file_state> make_temporary(atomic_target& t) {
   // the umask leaves that mode whole, commit() has no fchmod to make (see apply_permissions).
   const unsigned final_mode = t.mode ? *t.mode : t.existing ? t.existing->mode & 0777u : 0666u;
   const unsigned named_mode = (t.existing || t.mode) ? 0600u : 0666u;
-  auto state = std::make_unique<file_state>();
+  state_ptr state = new_state();
   state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
   std::error_code ec;
   platform::handle fd =

@@ -53,53 +53,60 @@ const std::filesystem::path& resolve_directory(const options& opts,
   return storage;
 }
 
-std::string lay_out_name(std::string_view dir, const name_pattern& pattern,
-                         std::size_t& random_at) {
+void lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t& random_at,
+                  std::string& text) {
   // Put together as one string, never parsed into components (see lazy_path): `dir / name` would
   // copy `dir` (every component of it) and parse the result. The name has no separator, so this
   // is the same path.
   const std::size_t separator = !dir.empty() && dir.back() != '/' ? 1 : 0;
   random_at = dir.size() + separator + pattern.prefix.size();
-  std::string text(random_at + pattern.length + pattern.suffix.size(), '\0');
+  text.assign(random_at + pattern.length + pattern.suffix.size(), '\0');
   char* const out = text.data();
   put(out, dir);
   if (separator != 0) out[dir.size()] = '/';
   put(out + dir.size() + separator, pattern.prefix);
   put(out + random_at + pattern.length, pattern.suffix);
-  return text;
 }
 
-created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
-                        entry_kind kind, unsigned mode, std::error_code& ec) {
+platform::handle create_in(const std::filesystem::path& dir, const name_pattern& pattern,
+                           entry_kind kind, unsigned mode, std::error_code& ec,
+                           std::string& path) {
   std::size_t random_at = 0;
-  created_entry entry;
-  entry.path = lay_out_name(dir.native(), pattern, random_at);
+  lay_out_name(dir.native(), pattern, random_at, path);
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
     try {  // a new random part, in place, for each attempt
-      fill_random_name(entry.path.data() + random_at, pattern.length, pattern.chars);
+      fill_random_name(path.data() + random_at, pattern.length, pattern.chars);
     } catch (const std::system_error& e) {
       // The OS's random source failed: an error of this creation, worded with its directory.
       ec = e.code();
-      return {};
+      break;
     }
+    platform::handle fd = platform::invalid_handle;
     switch (kind) {
-      case entry_kind::file: entry.fd = platform::create_file(entry.path, mode, ec); break;
-      case entry_kind::directory: platform::create_directory(entry.path, mode, ec); break;
+      case entry_kind::file: fd = platform::create_file(path, mode, ec); break;
+      case entry_kind::directory: platform::create_directory(path, mode, ec); break;
       case entry_kind::name_only: {
-        (void)platform::status(entry.path, ec);
+        (void)platform::status(path, ec);
         if (!ec) {
           ec = std::make_error_code(std::errc::file_exists);
         } else if (ec == std::errc::no_such_file_or_directory) {
           ec.clear();
-          return entry;
         }
         break;
       }
     }
-    if (!ec) return entry;
-    if (ec != std::errc::file_exists) return {};
+    if (!ec) return fd;
+    if (ec != std::errc::file_exists) break;
   }
-  return {};  // ec is EEXIST: every name tried was taken
+  path.clear();  // ec says why: EEXIST when every name tried was taken
+  return platform::invalid_handle;
+}
+
+created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
+                        entry_kind kind, unsigned mode, std::error_code& ec) {
+  created_entry entry;
+  entry.fd = create_in(dir, pattern, kind, mode, ec, entry.path);
+  return entry;
 }
 
 created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
@@ -108,7 +115,7 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
                    entry_mode(opts, kind), ec);
 }
 
-created_entry create_entry(const options& opts, entry_kind kind) {
+platform::handle create_entry(const options& opts, entry_kind kind, std::string& path) {
   validate(opts);
   std::filesystem::path storage;
   const std::filesystem::path& dir = resolve_directory(opts, storage);
@@ -120,15 +127,23 @@ created_entry create_entry(const options& opts, entry_kind kind) {
     if (!ec && !is_dir) ec = std::make_error_code(std::errc::not_a_directory);
     if (ec) throw_error(verb_for(kind), dir, ec);
   }
-  created_entry entry = create_in(dir, opts, kind, ec);
+  const platform::handle fd =
+      create_in(dir, name_pattern{opts.prefix, opts.suffix, opts.random_length}, kind,
+                entry_mode(opts, kind), ec, path);
   if (ec) throw_error(verb_for(kind), dir, ec);
+  return fd;
+}
+
+created_entry create_entry(const options& opts, entry_kind kind) {
+  created_entry entry;
+  entry.fd = create_entry(opts, kind, entry.path);
   return entry;
 }
 
 platform::handle create_unnamed(const options& opts, bool linkable, lazy_path& dir_out) {
   validate(opts);
   std::filesystem::path storage;
-  dir_out.assign(resolve_directory(opts, storage).native());  // as text: not parsed again
+  dir_out.set(resolve_directory(opts, storage).native());  // as text: not parsed again
   std::error_code ec;
   const unsigned mode = entry_mode(opts, entry_kind::file);
   platform::handle fd = platform::create_anonymous_file(dir_out.native(), mode, linkable, ec);

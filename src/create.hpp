@@ -41,14 +41,22 @@ struct name_pattern {
   alphabet chars = alphabet::portable;
 };
 
-/// dir + "/" + pattern's name, with the random part left blank for fill_random_name(): its
-/// pattern.length characters start at `random_at`. One allocation; the directory is not parsed.
-std::string lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t& random_at);
+/// Puts dir + "/" + pattern's name in `text` (reusing its memory), with the random part left
+/// blank for fill_random_name(): its pattern.length characters start at `random_at`. At most one
+/// allocation; the directory is not parsed.
+void lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t& random_at,
+                  std::string& text);
 
 /// Makes a new entry named after `pattern` in the absolute directory `dir` with permission bits
 /// `mode` (the umask applies, as with open(2)), retrying with new names on EEXIST, up to
-/// kMaxAttempts. name_only checks only that the name is free (lstat reports ENOENT). On failure
-/// sets `ec` (EEXIST when every attempt collided) and returns an empty entry.
+/// kMaxAttempts. name_only checks only that the name is free (lstat reports ENOENT). Returns the
+/// descriptor (files) and leaves the path in `path`, reusing its memory. On failure sets `ec`
+/// (EEXIST when every attempt collided), empties `path` and returns invalid_handle.
+platform::handle create_in(const std::filesystem::path& dir, const name_pattern& pattern,
+                           entry_kind kind, unsigned mode, std::error_code& ec,
+                           std::string& path);
+
+/// The same, returning both (an empty entry on failure).
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,
                         entry_kind kind, unsigned mode, std::error_code& ec);
 
@@ -56,8 +64,12 @@ created_entry create_in(const std::filesystem::path& dir, const name_pattern& pa
 created_entry create_in(const std::filesystem::path& dir, const options& opts, entry_kind kind,
                         std::error_code& ec);
 
-/// validate(opts), resolve_directory(opts), create_in(); throws filesystem_error naming the
-/// directory ("cannot create temporary file in '<dir>'").
+/// validate(opts), resolve_directory(opts), create_in() with the name and mode `opts` asks for,
+/// the path left in `path`; throws filesystem_error naming the directory ("cannot create
+/// temporary file in '<dir>'").
+platform::handle create_entry(const options& opts, entry_kind kind, std::string& path);
+
+/// The same, returning both.
 created_entry create_entry(const options& opts, entry_kind kind);
 
 /// An open file with no name in the directory of `opts`: O_TMPFILE, or, where the file system

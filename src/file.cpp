@@ -11,7 +11,9 @@ namespace tempfile {
 
 namespace detail {
 
-file_state::~file_state() {
+file_state::~file_state() { finish(); }
+
+void file_state::finish() noexcept {
   if (!closed) {
     try {
       close();
@@ -20,6 +22,64 @@ file_state::~file_state() {
   }
   std::error_code ignored;
   remove_if_armed(ignored);
+}
+
+namespace {
+
+// Each thread keeps the state of the last file it disposed of, emptied, for the next file it
+// makes. A program usually makes its temporaries one after another, and getting the memory for a
+// state and its path from malloc and giving it back costs more than anything else a file needs
+// outside the kernel; a kept state comes with its strings' memory. One state a thread, freed when
+// the thread ends.
+struct spare_state {
+  file_state* state = nullptr;
+  constexpr spare_state() noexcept = default;
+  spare_state(const spare_state&) = delete;
+  spare_state& operator=(const spare_state&) = delete;
+  ~spare_state();
+};
+
+thread_local spare_state t_spare;
+// Set once t_spare is gone (the thread is ending): a state disposed of after that is freed.
+constinit thread_local bool t_spare_gone = false;
+
+spare_state::~spare_state() {
+  t_spare_gone = true;
+  delete state;
+}
+
+}  // namespace
+
+state_ptr new_state() {
+  if (!t_spare_gone) {
+    if (file_state* s = std::exchange(t_spare.state, nullptr)) return state_ptr(s);
+  }
+  return state_ptr(new file_state());
+}
+
+void state_deleter::operator()(file_state* s) const noexcept {
+  if (s == nullptr) return;
+  // A state that made a stream is not kept: the stream may have changed the buffer's locale.
+  if (t_spare_gone || t_spare.state != nullptr || s->stream) {
+    delete s;
+    return;
+  }
+  s->finish();
+  s->reset();
+  t_spare.state = s;
+}
+
+void file_state::reset() noexcept {
+  buf.reset();
+  path.reset();
+  dir.reset();
+  generation = 0;
+  closed = false;
+  armed = false;
+  delete_on_close = true;
+  deleted = false;
+  identity.reset();
+  ticket = 0;  // if finish() could not delete the file, it stays registered, as after delete
 }
 
 void file_state::adopt(platform::handle fd, const lazy_path* name) noexcept {
@@ -87,7 +147,7 @@ void file_state::close() {
 }  // namespace detail
 
 file::file() noexcept = default;
-file::file(std::unique_ptr<detail::file_state> state) noexcept : state_(std::move(state)) {}
+file::file(detail::state_ptr state) noexcept : state_(std::move(state)) {}
 file::file(file&& other) noexcept = default;
 
 file& file::operator=(file&& other) noexcept {

@@ -82,6 +82,17 @@ void file_buf::detach() noexcept {
   in_memory_ = false;
 }
 
+void file_buf::reset() noexcept {
+  detach();
+  name_ = nullptr;
+  dir_ = nullptr;
+  base_ = 0;
+  offset_unknown_ = false;
+  max_size_ = 0;
+  spool_options_.reset();
+  spool_dir_ = nullptr;
+}
+
 void file_buf::fail(const char* verb, std::error_code ec) const {
   std::string v = verb;
   if (name_ != nullptr && !name_->empty()) throw_error(v, name_->get(), ec);

@@ -54,6 +54,9 @@ class file_buf final : public std::streambuf {
   platform::handle hand_out();
   /// Forgets the descriptor and frees memory; pending bytes must already be flushed.
   void detach() noexcept;
+  /// detach(), then every member as a new buffer has it (the locale aside: reset only a buffer
+  /// that no stream has used).
+  void reset() noexcept;
   /// Throws filesystem_error "cannot <verb> '<name>'", or "cannot <verb> temporary file in
   /// '<dir>'" for a file without a name.
   [[noreturn]] void fail(const char* verb, std::error_code ec) const;
@@ -122,6 +125,13 @@ struct file_state {
   file_state& operator=(const file_state&) = delete;
   ~file_state();
 
+  /// What the destructor does before the members go: closes the file if still open and deletes
+  /// it if armed and ours. Never throws.
+  void finish() noexcept;
+  /// After finish(), and only without a stream: every member as a new state has it, but the
+  /// strings keep their memory. (A member added to this class must be reset here too.)
+  void reset() noexcept;
+
   /// Takes ownership of `fd` (descriptor mode). Errors of its I/O name `name` if given (it must
   /// outlive this state's I/O: atomic_file's target), else `path`, else the directory `dir`.
   void adopt(platform::handle fd, const lazy_path* name = nullptr) noexcept;
@@ -138,9 +148,13 @@ struct file_state {
   void disarm() noexcept;
 };
 
+/// A new, empty state: the one this thread's last file left behind when there is one (its path
+/// and directory strings keep their memory), else a new one. Throws std::bad_alloc.
+[[nodiscard]] state_ptr new_state();
+
 /// The library's own access to a file's state.
 struct file_access {
-  static file make(std::unique_ptr<file_state> state) noexcept { return file(std::move(state)); }
+  static file make(state_ptr state) noexcept { return file(std::move(state)); }
 };
 
 }  // namespace tempfile::detail

@@ -27,6 +27,16 @@ void lazy_path::assign(std::filesystem::path p) {
   text_ = std::move(text);
 }
 
+void lazy_path::set(std::string_view text) {
+  std::filesystem::path* mine = cache_.load(std::memory_order_acquire);
+  if (mine == nullptr) {
+    text_.assign(text);
+    return;
+  }
+  std::string copy(text);
+  assign(std::move(copy));
+}
+
 const std::filesystem::path& lazy_path::get() const {
   if (const std::filesystem::path* p = cache_.load(std::memory_order_acquire)) return *p;
   auto made = std::make_unique<std::filesystem::path>(text_);

@@ -10,13 +10,15 @@ namespace tempfile {
 
 namespace {
 
-std::unique_ptr<detail::file_state> make_named(const options& opts) {
+detail::state_ptr make_named(const options& opts) {
   // The state first: nothing may fail between creating the file and owning it.
-  auto state = std::make_unique<detail::file_state>();
-  detail::created_entry entry = detail::create_entry(opts, detail::entry_kind::file);
-  state->path.assign(std::move(entry.path));
+  detail::state_ptr state = detail::new_state();
+  // The path is laid out in the state's own string: a state kept from an earlier file comes with
+  // its memory (see new_state()).
+  const detail::platform::handle fd =
+      detail::create_entry(opts, detail::entry_kind::file, state->path.text_to_fill());
   state->delete_on_close = opts.delete_on_close;
-  state->adopt(entry.fd);
+  state->adopt(fd);
   if (!opts.keep) state->arm();
   return state;
 }
@@ -84,8 +86,8 @@ void named_temporary_file::persist_noclobber(const std::filesystem::path& target
 
 file named_temporary_file::reopen() const {
   const detail::file_state& s = named_state(state(), "reopen");
-  auto state = std::make_unique<detail::file_state>();  // first: the descriptor is never lost
-  state->path.assign(s.path.native());
+  detail::state_ptr state = detail::new_state();  // first: the descriptor is never lost
+  state->path.set(s.path.native());
   std::error_code ec;
   detail::platform::file_identity expected;
   if (!s.closed) {

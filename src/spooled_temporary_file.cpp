@@ -6,9 +6,9 @@ namespace tempfile {
 
 namespace {
 
-std::unique_ptr<detail::file_state> make_spooled(const options& opts) {
+detail::state_ptr make_spooled(const options& opts) {
   validate(opts);
-  auto state = std::make_unique<detail::file_state>();
+  detail::state_ptr state = detail::new_state();
   state->generation = detail::platform::fork_generation();
   state->buf.start_spooled(opts, &state->dir);
   return state;

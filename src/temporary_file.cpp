@@ -7,8 +7,8 @@ namespace tempfile {
 
 namespace {
 
-std::unique_ptr<detail::file_state> make_unnamed(const options& opts) {
-  auto state = std::make_unique<detail::file_state>();
+detail::state_ptr make_unnamed(const options& opts) {
+  detail::state_ptr state = detail::new_state();
   const detail::platform::handle fd = detail::create_unnamed(opts, false, state->dir);
   state->adopt(fd);
   return state;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <tempfile/tempfile.hpp>
 #include <type_traits>
 #include <vector>
@@ -756,5 +757,126 @@ TEST_P(File, DestructorSwallowsErrors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, File, ::testing::ValuesIn(params()), param_name);
+
+// --- a thread's spare state ----------------------------------------------------------------------
+// Each thread keeps the state of the last file it disposed of for the next file it makes (see
+// new_state() in file.cpp). Whatever the file before was and did, the next one starts as new.
+
+struct used_kind {
+  std::string name;
+  std::function<std::unique_ptr<tempfile::file>(const fs::path& dir)> make;
+};
+
+std::vector<used_kind> every_kind() {
+  return {
+      {"named", [](const fs::path& d) {
+         return std::make_unique<tempfile::named_temporary_file>(tempfile::options{.dir = d});
+       }},
+      {"named kept, no delete on close", [](const fs::path& d) {
+         return std::make_unique<tempfile::named_temporary_file>(
+             tempfile::options{.dir = d, .keep = true, .delete_on_close = false});
+       }},
+      {"unnamed", [](const fs::path& d) {
+         return std::make_unique<tempfile::temporary_file>(tempfile::options{.dir = d});
+       }},
+      {"spooled", [](const fs::path& d) {
+         return std::make_unique<tempfile::spooled_temporary_file>(
+             tempfile::options{.dir = d, .max_size = 64});
+       }},
+      {"atomic", [](const fs::path& d) {
+         return std::make_unique<tempfile::atomic_file>(d / "target");
+       }},
+  };
+}
+
+// Leaves `f` in some used state: content, a position, a rollover, a stream, closed or not.
+void use(tempfile::file& f, unsigned how) {
+  f.write(pattern(100 + how, how));
+  f.seek(7);
+  if (how % 2 == 1) f.stream() << "streamed " << how;
+  if (how % 3 == 2) f.close();
+}
+
+TEST(FileStateReuse, EveryFileStartsAsNewWhateverTheOneBeforeWasAndDid) {
+  tftest::scratch dir(tftest::roots().front().path);
+  const std::vector<used_kind> kinds = every_kind();
+  unsigned how = 0;
+  for (const used_kind& before : kinds) {
+    for (const used_kind& next : kinds) {
+      for (unsigned round = 0; round < 3; ++round, ++how) {
+        SCOPED_TRACE(before.name + ", then " + next.name + ", use " + std::to_string(how));
+        fs::path before_path;
+        {
+          std::unique_ptr<tempfile::file> f = before.make(dir.path());
+          if (auto* n = dynamic_cast<tempfile::named_temporary_file*>(f.get())) {
+            before_path = n->path();
+          }
+          use(*f, how);
+        }
+        std::unique_ptr<tempfile::file> f = next.make(dir.path());
+        EXPECT_FALSE(f->closed());
+        EXPECT_EQ(f->tell(), 0);
+        EXPECT_EQ(f->size(), 0);
+        EXPECT_EQ(f->read(), "");
+        if (auto* s = dynamic_cast<tempfile::spooled_temporary_file*>(f.get())) {
+          EXPECT_FALSE(s->rolled_over());
+        }
+        if (auto* n = dynamic_cast<tempfile::named_temporary_file*>(f.get())) {
+          EXPECT_NE(n->path(), before_path);
+          EXPECT_TRUE(fs::exists(n->path()));
+        }
+        f->write("fresh");
+        f->seek(0);
+        EXPECT_EQ(f->read(), "fresh");
+        f->stream() << " and streamed";
+        f->flush();
+        f->seek(0);
+        EXPECT_EQ(f->read(), "fresh and streamed");
+        if (auto* a = dynamic_cast<tempfile::atomic_file*>(f.get())) {
+          a->commit();
+          EXPECT_EQ(tftest::slurp(dir.path() / "target"), "fresh and streamed");
+        }
+        if (!before_path.empty() && fs::exists(before_path)) fs::remove(before_path);  // kept
+        if (auto* n = dynamic_cast<tempfile::named_temporary_file*>(f.get())) {
+          const fs::path path = n->path();
+          f->close();  // a plain named file is deleted now, a kept one stays
+          EXPECT_EQ(fs::exists(path), next.name.find("kept") != std::string::npos);
+          f.reset();
+          if (next.name.find("kept") != std::string::npos) {
+            EXPECT_TRUE(fs::remove(path));
+          }
+        }
+      }
+    }
+  }
+  // Nothing is left but what was kept (and removed above) and the atomic target.
+  std::vector<std::string> left = dir.entries();
+  std::erase(left, "target");
+  EXPECT_TRUE(left.empty()) << left.size() << " entries left, e.g. " << left.front();
+}
+
+// A file may be disposed of on another thread than the one that made it, and threads end with a
+// state kept: nothing is lost (the sanitizer builds' leak check runs this too), nothing is left.
+TEST(FileStateReuse, FilesDisposedOfOnOtherThreadsAndThreadsThatEnd) {
+  tftest::scratch dir(tftest::roots().front().path);
+  std::vector<std::unique_ptr<tempfile::file>> made;
+  std::thread maker([&] {
+    for (const used_kind& k : every_kind()) made.push_back(k.make(dir.path()));
+    made.back()->write("disposed of elsewhere");
+  });
+  maker.join();
+  std::thread disposer([&] {
+    made.front().reset();  // kept by this thread, which then ends
+  });
+  disposer.join();
+  for (auto& f : made) {
+    if (f) f->write("still works");
+  }
+  made.clear();
+  std::vector<std::string> left = dir.entries();
+  std::erase(left, "target");  // the atomic file never committed: no target, but it may exist
+  for (const std::string& name : left) fs::remove(dir.path() / name);  // the one kept
+  EXPECT_LE(left.size(), 1u);
+}
 
 }  // namespace

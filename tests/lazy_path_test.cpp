@@ -50,6 +50,34 @@ TEST(LazyPath, AssignReplacesTextAndPathAndEarlierReferencesFollow) {
   EXPECT_TRUE(before.empty());
 }
 
+// set() copies into the memory the text already has (a kept file state's path is reused so).
+TEST(LazyPath, SetCopiesInPlaceAndEarlierReferencesFollow) {
+  lazy_path p(std::string("/dev/shm/a/long/enough/name/not/to/be/short"));
+  const char* const memory = p.c_str();
+  p.set("/dev/shm/b/shorter/name");
+  EXPECT_EQ(p.native(), "/dev/shm/b/shorter/name");
+  EXPECT_EQ(p.c_str(), memory) << "the memory it had is reused";
+  const fs::path& ref = p.get();
+  p.set("/tmp/c");
+  EXPECT_EQ(p.native(), "/tmp/c");
+  EXPECT_EQ(ref, fs::path("/tmp/c"));
+  EXPECT_EQ(&p.get(), &ref);
+}
+
+// reset() empties the path but keeps the text's memory; text_to_fill() is written in place.
+TEST(LazyPath, ResetKeepsTheMemoryAndTextToFillWritesInPlace) {
+  lazy_path p(std::string("/dev/shm/a/long/enough/name/not/to/be/short"));
+  (void)p.get();
+  const char* const memory = p.c_str();
+  p.reset();
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.get(), fs::path());
+  p.text_to_fill() = "/dev/shm/x/y";  // fits: no new memory
+  EXPECT_EQ(p.c_str(), memory);
+  EXPECT_EQ(p.native(), "/dev/shm/x/y");
+  EXPECT_EQ(p.get(), fs::path("/dev/shm/x/y")) << "the path built before was dropped";
+}
+
 TEST(LazyPath, MovingLeavesTheSourceEmptyAndEveryReferenceValid) {
   lazy_path a(std::string("/x/y"));
   const fs::path& from_a = a.get();

@@ -24,6 +24,12 @@ enum class whence {
 namespace detail {
 struct file_state;
 struct file_access;
+/// Disposes of a file's state as its destructor would, then keeps the memory for the next file
+/// this thread makes (see file.cpp).
+struct state_deleter {
+  void operator()(file_state* s) const noexcept;
+};
+using state_ptr = std::unique_ptr<file_state, state_deleter>;
 }  // namespace detail
 
 /// A move-only, buffered, read/write file: the base of temporary_file, named_temporary_file,
@@ -105,7 +111,7 @@ class file {
 
  protected:
   /// Used by the temporary kinds to build a file from its internal state.
-  explicit file(std::unique_ptr<detail::file_state> state) noexcept;
+  explicit file(detail::state_ptr state) noexcept;
   /// The internal state; null when moved from.
   [[nodiscard]] detail::file_state* state() const noexcept { return state_.get(); }
   /// The internal state, throwing std::logic_error when the file is closed.
@@ -113,7 +119,7 @@ class file {
 
  private:
   friend struct detail::file_access;
-  std::unique_ptr<detail::file_state> state_;
+  detail::state_ptr state_;
 };
 
 }  // namespace tempfile

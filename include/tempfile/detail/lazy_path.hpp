@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace tempfile::detail {
 
@@ -53,6 +54,21 @@ class lazy_path {
   /// Takes a path already made (its components are kept, not parsed again).
   void assign(std::filesystem::path p);
   void clear() noexcept { assign(std::string()); }
+  /// Empties the path, keeping the text's memory; a path() reference taken before is dangling.
+  void reset() noexcept {
+    text_.clear();
+    delete cache_.exchange(nullptr, std::memory_order_acq_rel);
+  }
+  /// Copies `text` in, reusing the memory already held. Throws std::bad_alloc (nothing changed).
+  void set(std::string_view text);
+  /// The text itself, for the maker of a new path to write in place (reusing its memory); only
+  /// before anyone holds a path() reference (the path built for one is dropped).
+  [[nodiscard]] std::string& text_to_fill() noexcept {
+    if (cache_.load(std::memory_order_relaxed) != nullptr) {
+      delete cache_.exchange(nullptr, std::memory_order_acq_rel);
+    }
+    return text_;
+  }
 
   [[nodiscard]] bool empty() const noexcept { return text_.empty(); }
   [[nodiscard]] const std::string& native() const noexcept { return text_; }
