@@ -12,12 +12,35 @@
 
 namespace tempfile {
 
+namespace {
+
+// As with a file's state (see new_state() in file.cpp), each thread keeps the memory of the last
+// directory path it let go of for its next temporary directory: malloc and free cost more than
+// the rest of what a directory needs outside the kernel.
+struct spare_text {
+  std::string text;
+  spare_text() noexcept = default;
+  spare_text(const spare_text&) = delete;
+  spare_text& operator=(const spare_text&) = delete;
+  ~spare_text();
+};
+
+thread_local spare_text t_spare_path;
+// Set once t_spare_path is gone (the thread is ending): a path let go of after that is freed.
+constinit thread_local bool t_spare_path_gone = false;
+
+spare_text::~spare_text() { t_spare_path_gone = true; }
+
+}  // namespace
+
 temporary_directory::temporary_directory(const options& opts)
-    : path_(detail::create_entry(opts, detail::entry_kind::directory).path),
-      generation_(detail::platform::fork_generation()),
+    : generation_(detail::platform::fork_generation()),
       owned_(true),
       remove_on_destruction_(!opts.keep),
       ignore_cleanup_errors_(opts.ignore_cleanup_errors) {
+  std::string& text = path_.text_to_fill();
+  if (!t_spare_path_gone) text.swap(t_spare_path.text);
+  (void)detail::create_entry(opts, detail::entry_kind::directory, text);
   if (remove_on_destruction_)
     ticket_ = detail::registry::add(path_.native(), detail::registry::kind::directory);
 }
@@ -48,7 +71,16 @@ temporary_directory& temporary_directory::operator=(temporary_directory&& other)
   return *this;
 }
 
-temporary_directory::~temporary_directory() { destroy(); }
+temporary_directory::~temporary_directory() {
+  destroy();
+  if (!t_spare_path_gone) {
+    std::string& text = path_.text_to_fill();
+    if (text.capacity() > t_spare_path.text.capacity()) {
+      text.clear();
+      text.swap(t_spare_path.text);
+    }
+  }
+}
 
 void temporary_directory::destroy() noexcept {
   if (!owned_ || !remove_on_destruction_ || generation_ != detail::platform::fork_generation()) {

@@ -196,6 +196,31 @@ TEST_P(TemporaryDirectory, HonoursPrefixSuffixAndMode) {
   EXPECT_EQ(tftest::mode_of(td.path()), 0750u);
 }
 
+// A thread keeps the memory of the last directory path it let go of for its next one: paths
+// longer and shorter than the one before, one after another and nested, each come out whole.
+TEST_P(TemporaryDirectory, PathsOfEveryLengthOneAfterAnother) {
+  for (const std::size_t length : {1u, 40u, 3u, 200u, 0u, 120u, 7u}) {
+    tempfile::options o = in_holder();
+    o.prefix = std::string(length, 'p');
+    fs::path path;
+    {
+      temporary_directory td(o);
+      path = td.path();
+      EXPECT_EQ(path.parent_path(), holder());
+      EXPECT_EQ(path.filename().string().size(), length + 8);
+      EXPECT_EQ(path.filename().string().rfind(o.prefix, 0), 0u);
+      EXPECT_TRUE(fs::is_directory(path));
+      tempfile::options inner;
+      inner.dir = td.path();
+      inner.prefix = std::string(200 - length, 'q');
+      temporary_directory nested(inner);
+      EXPECT_EQ(nested.path().parent_path(), path);
+      EXPECT_TRUE(fs::is_directory(nested.path()));
+    }
+    EXPECT_TRUE(gone(path)) << path;
+  }
+}
+
 TEST_P(TemporaryDirectory, DefaultsToGettempdir) {
   temporary_directory td;
   EXPECT_EQ(td.path().parent_path(), tempfile::gettempdir());
