@@ -91,21 +91,37 @@ inline std::uint64_t uniform_word(random_pool& pool, std::uint64_t generation, u
   return word;
 }
 
+// Two characters at once: of[v] is the pair of base-N digits of v < N * N.
 template <unsigned N>
-void draw(random_pool& pool, std::uint64_t generation, const char* chars, char* out,
-          std::size_t length) {
+struct pair_table {
+  char of[N * N][2] = {};
+  explicit constexpr pair_table(const char* chars) {
+    for (unsigned v = 0; v < N * N; ++v) {
+      of[v][0] = chars[v % N];
+      of[v][1] = chars[v / N];
+    }
+  }
+};
+
+constexpr pair_table<sizeof kNameAlphabet - 1> kNamePairs{kNameAlphabet};
+constexpr pair_table<sizeof kMktempAlphabet - 1> kMktempPairs{kMktempAlphabet};
+
+template <unsigned N>
+void draw(random_pool& pool, std::uint64_t generation, const pair_table<N>& pairs,
+          const char* chars, char* out, std::size_t length) {
+  constexpr std::uint64_t kTwo = digits<N>::power(2);
   constexpr std::uint64_t kFour = digits<N>::power(4);
   std::size_t at = 0;
   for (; at + 8 <= length; at += 8) {
-    // Split in two halves of four digits, so that the divisions by N are of 32-bit numbers
-    // (cheaper than of a 64-bit one).
+    // Split into four pairs of digits through two halves of four, so that what is divided is
+    // at most 32 bits wide (cheaper to divide than 64), and each pair is one table lookup.
     const std::uint64_t eight = uniform_word<N>(pool, generation, 8) % (kFour * kFour);
-    auto low = static_cast<std::uint32_t>(eight % kFour);
-    auto high = static_cast<std::uint32_t>(eight / kFour);
-    for (unsigned i = 0; i < 4; ++i, low /= N, high /= N) {
-      out[at + i] = chars[low % N];
-      out[at + 4 + i] = chars[high % N];
-    }
+    const auto low = static_cast<std::uint32_t>(eight % kFour);
+    const auto high = static_cast<std::uint32_t>(eight / kFour);
+    std::memcpy(out + at, pairs.of[low % kTwo], 2);
+    std::memcpy(out + at + 2, pairs.of[low / kTwo], 2);
+    std::memcpy(out + at + 4, pairs.of[high % kTwo], 2);
+    std::memcpy(out + at + 6, pairs.of[high / kTwo], 2);
   }
   if (at < length) {
     const auto k = static_cast<unsigned>(length - at);
@@ -124,9 +140,9 @@ void fill_random_name(char* out, std::size_t length, alphabet chars) {
   // One look at the fork generation per name: a name is drawn within one process.
   const std::uint64_t generation = platform::fork_generation();
   if (chars == alphabet::portable) {
-    draw<sizeof kNameAlphabet - 1>(pool, generation, kNameAlphabet, out, length);
+    draw(pool, generation, kNamePairs, kNameAlphabet, out, length);
   } else {
-    draw<sizeof kMktempAlphabet - 1>(pool, generation, kMktempAlphabet, out, length);
+    draw(pool, generation, kMktempPairs, kMktempAlphabet, out, length);
   }
 }
 

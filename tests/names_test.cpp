@@ -352,22 +352,28 @@ TEST(NameAlphabet, AllThirtySevenCharactersAppearAndNothingElse) {
   }
 }
 
-// Each position on its own is uniform too, and independent of the next (a name is taken from a
+// Each position on its own is uniform too, and independent of the others (a name is taken from a
 // word eight characters at a time, so a mistake in that would show at some positions only), for
 // lengths that are and are not a multiple of eight.
 TEST(NameAlphabet, EveryPositionUsesEveryCharacterEvenly) {
   for (const std::size_t length : {8u, 13u}) {
     constexpr std::size_t kNames = 7400;  // about 200 of each character at each position
     std::vector<std::map<char, std::size_t>> counts(length);
-    std::vector<std::size_t> same_as_next(length - 1);  // independent: 1 in 37, about 200
+    // same[a][b]: names with the same character at positions a and b (independent: 1 in 37,
+    // about 200).
+    std::vector<std::vector<std::size_t>> same(length, std::vector<std::size_t>(length));
     for (std::size_t i = 0; i < kNames; ++i) {
       std::string name;
       tempfile::detail::append_random_name(name, length);
       for (std::size_t at = 0; at < length; ++at) ++counts[at][name[at]];
-      for (std::size_t at = 0; at + 1 < length; ++at) same_as_next[at] += name[at] == name[at + 1];
+      for (std::size_t a = 0; a < length; ++a) {
+        for (std::size_t b = a + 1; b < length; ++b) same[a][b] += name[a] == name[b];
+      }
     }
-    for (std::size_t at = 0; at + 1 < length; ++at) {
-      EXPECT_LT(same_as_next[at], 300u) << "positions " << at << " and " << at + 1;
+    for (std::size_t a = 0; a < length; ++a) {
+      for (std::size_t b = a + 1; b < length; ++b) {
+        EXPECT_LT(same[a][b], 300u) << "positions " << a << " and " << b << " of " << length;
+      }
     }
     for (std::size_t at = 0; at < length; ++at) {
       EXPECT_EQ(counts[at].size(), 37u) << "position " << at << " of " << length;
