@@ -2,11 +2,11 @@
 #include <unistd.h>  // SEEK_SET, SEEK_CUR only: the numbers the platform's seek() takes
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
+#include <utility>
 
 #include "create.hpp"
 #include "error.hpp"
@@ -27,21 +27,40 @@ constexpr std::size_t kMinMemory = 256;
 // written whole, in one or a few large writes).
 constexpr std::size_t kWriteThrough = 4096;
 
-// The buffer of the last file closed, kept for the next file to open: temporary files are often
-// small and short-lived, and a fresh 64 KiB block from malloc (which freeing may hand back to the
-// OS, only for the next one to fault it in again) costs more than the I/O it serves. One slot,
-// taken and given back atomically, so any thread may use it.
-std::atomic<char*> g_spare_buffer{nullptr};
+// The buffer of the last file this thread closed, kept for the next file it opens: temporary
+// files are often small and short-lived, and a fresh 64 KiB block from malloc (which freeing may
+// hand back to the OS, only for the next one to fault it in again) costs more than the I/O it
+// serves. One a thread (no atomic exchange on every file), freed when the thread ends.
+struct spare_buffer {
+  char* block = nullptr;
+  constexpr spare_buffer() noexcept = default;
+  spare_buffer(const spare_buffer&) = delete;
+  spare_buffer& operator=(const spare_buffer&) = delete;
+  ~spare_buffer();
+};
+
+thread_local spare_buffer t_spare_buffer;
+// Set once t_spare_buffer is gone (the thread is ending): a buffer given back after that is freed.
+constinit thread_local bool t_spare_buffer_gone = false;
+
+spare_buffer::~spare_buffer() {
+  t_spare_buffer_gone = true;
+  delete[] block;
+}
 
 std::unique_ptr<char[]> take_buffer() {
-  if (char* spare = g_spare_buffer.exchange(nullptr, std::memory_order_acquire)) {
-    return std::unique_ptr<char[]>(spare);
+  if (!t_spare_buffer_gone) {
+    if (char* spare = std::exchange(t_spare_buffer.block, nullptr)) {
+      return std::unique_ptr<char[]>(spare);
+    }
   }
   return std::make_unique_for_overwrite<char[]>(kBufferSize);
 }
 
 void give_back_buffer(std::unique_ptr<char[]> buffer) noexcept {
-  delete[] g_spare_buffer.exchange(buffer.release(), std::memory_order_acq_rel);
+  if (!t_spare_buffer_gone && t_spare_buffer.block == nullptr) {
+    t_spare_buffer.block = buffer.release();
+  }
 }
 
 [[noreturn]] void throw_invalid_position(const char* verb) {

@@ -53,6 +53,15 @@ slot* slot_at(std::uint32_t index) noexcept {
 // Claims a free slot, adding a block when every slot is taken; returns its index or -1.
 std::int64_t claim() noexcept {
   const std::uint32_t start = g_hint.load(std::memory_order_relaxed);
+  // Usually the slot at the hint is free (the last one freed, or the one after the last claimed).
+  if (start < kSlotsPerBlock) {
+    std::uint32_t expected = kFree;
+    if (g_first.slots[start].state.compare_exchange_strong(expected, kClaimed,
+                                                           std::memory_order_acquire)) {
+      g_hint.store(start + 1, std::memory_order_relaxed);
+      return start;
+    }
+  }
   for (int pass = 0; pass < 2; ++pass) {
     std::uint32_t index = 0;
     for (block* b = &g_first; b != nullptr; b = b->next.load(std::memory_order_acquire)) {
@@ -128,9 +137,10 @@ void remove(ticket t) noexcept {
   // sees the slot free, or sends its "add" before this "forget" (see guardian::start()).
   s->state.store(kFree, std::memory_order_seq_cst);
   guardian::notify_forget(t);
-  std::uint32_t hint = g_hint.load(std::memory_order_relaxed);
-  while (index < hint && !g_hint.compare_exchange_weak(hint, index, std::memory_order_relaxed)) {
-  }
+  // The hint is only where claim() starts looking (it looks at every slot before giving up), so
+  // a plain store is enough: losing a race with another thread's store costs nothing but a
+  // longer search, where a locked compare-and-swap would cost every removal.
+  if (index < g_hint.load(std::memory_order_relaxed)) g_hint.store(index, std::memory_order_relaxed);
 }
 
 void for_each(void (*fn)(const char* path, kind k, ticket t, void* ctx), void* ctx) noexcept {
