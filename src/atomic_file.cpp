@@ -109,7 +109,7 @@ struct atomic_target {
     // Forgotten before it goes, so that no cleanup can ever remove a later file of that name.
     registry::remove(std::exchange(ticket, 0));
     platform::remove_file(temp, ec);
-    if (ec == std::errc::no_such_file_or_directory) ec.clear();
+    if (ec && ec == std::errc::no_such_file_or_directory) ec.clear();
     if (!ec) {
       temp.clear();
     } else {
@@ -200,7 +200,7 @@ void resolve(atomic_target& t) {
     }
     std::error_code ec;
     const platform::file_status st = platform::status(p, ec);
-    if (ec == std::errc::no_such_file_or_directory) break;  // a new file (or a dangling link's)
+    if (ec && ec == std::errc::no_such_file_or_directory) break;  // a new file (or dangling link)
     if (ec) throw_error("resolve", t.given.get(), ec);
     if (st.is_directory) throw_error("replace", t.given.get(), errc(std::errc::is_a_directory));
     if (!st.is_symlink) {
@@ -238,7 +238,7 @@ state_ptr make_temporary(atomic_target& t) {
   std::error_code ec;
   platform::handle fd =
       platform::create_anonymous_file(c_text(t.dir()).c_str(), final_mode & 0777u, true, ec);
-  if (ec == std::errc::operation_not_supported) {
+  if (ec && ec == std::errc::operation_not_supported) {
     // No O_TMPFILE here (see create_anonymous_file): a named temporary, removed by discard().
     options named;
     named.prefix = t.temp_prefix();
@@ -403,7 +403,7 @@ void atomic_file::commit() {
     t.dir_fd = detail::open_directory_of(t.dir(), ec);
     // EACCES: a directory we may write but not read. The rename still works (by path); only the
     // directory fsync is lost, which is better than refusing to commit at all.
-    if (ec == std::errc::permission_denied) {
+    if (ec && ec == std::errc::permission_denied) {
       t.dir_unreadable = true;
     } else if (ec) {
       detail::throw_error("open directory", std::filesystem::path(t.dir()), ec);

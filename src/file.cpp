@@ -107,7 +107,8 @@ void file_state::remove_if_armed(std::error_code& ec) noexcept {
   // Forgotten before it goes: no cleanup may ever remove a later file of the same name.
   registry::remove(std::exchange(ticket, 0));
   platform::remove_file(path.native(), ec);
-  if (ec == std::errc::no_such_file_or_directory) ec.clear();  // deleted by someone else: fine
+  // (`ec &&` first: comparing with an errc makes two virtual calls, even for success.)
+  if (ec && ec == std::errc::no_such_file_or_directory) ec.clear();  // deleted by someone: fine
   if (!ec) {
     deleted = true;
   } else {
