@@ -6,6 +6,7 @@
 
 #include "error.hpp"
 #include "file_state.hpp"
+#include "thread_spare.hpp"
 
 namespace tempfile {
 
@@ -26,47 +27,29 @@ void file_state::finish() noexcept {
 
 namespace {
 
-// Each thread keeps the state of the last file it disposed of, emptied, for the next file it
-// makes. A program usually makes its temporaries one after another, and getting the memory for a
-// state and its path from malloc and giving it back costs more than anything else a file needs
-// outside the kernel; a kept state comes with its strings' memory. One state a thread, freed when
-// the thread ends.
-struct spare_state {
-  file_state* state = nullptr;
-  constexpr spare_state() noexcept = default;
-  spare_state(const spare_state&) = delete;
-  spare_state& operator=(const spare_state&) = delete;
-  ~spare_state();
+// A kept state comes emptied, with its strings' memory (see file_state::reset()).
+struct delete_state {
+  void operator()(file_state* s) const noexcept { delete s; }
 };
-
-thread_local spare_state t_spare;
-// Set once t_spare is gone (the thread is ending): a state disposed of after that is freed.
-constinit thread_local bool t_spare_gone = false;
-
-spare_state::~spare_state() {
-  t_spare_gone = true;
-  delete state;
-}
+using spare_state = thread_spare<file_state, delete_state>;
 
 }  // namespace
 
 state_ptr new_state() {
-  if (!t_spare_gone) {
-    if (file_state* s = std::exchange(t_spare.state, nullptr)) return state_ptr(s);
-  }
+  if (file_state* s = spare_state::take()) return state_ptr(s);
   return state_ptr(new file_state());
 }
 
 void state_deleter::operator()(file_state* s) const noexcept {
   if (s == nullptr) return;
   // A state that made a stream is not kept: the stream may have changed the buffer's locale.
-  if (t_spare_gone || t_spare.state != nullptr || s->stream) {
+  if (s->stream || !spare_state::has_room()) {
     delete s;
     return;
   }
   s->finish();
   s->reset();
-  t_spare.state = s;
+  if (!spare_state::keep(s)) delete s;
 }
 
 void file_state::reset() noexcept {

@@ -11,6 +11,7 @@
 #include "create.hpp"
 #include "error.hpp"
 #include "file_state.hpp"
+#include "thread_spare.hpp"
 
 namespace tempfile::detail {
 
@@ -27,40 +28,21 @@ constexpr std::size_t kMinMemory = 256;
 // written whole, in one or a few large writes).
 constexpr std::size_t kWriteThrough = 4096;
 
-// The buffer of the last file this thread closed, kept for the next file it opens: temporary
-// files are often small and short-lived, and a fresh 64 KiB block from malloc (which freeing may
-// hand back to the OS, only for the next one to fault it in again) costs more than the I/O it
-// serves. One a thread (no atomic exchange on every file), freed when the thread ends.
-struct spare_buffer {
-  char* block = nullptr;
-  constexpr spare_buffer() noexcept = default;
-  spare_buffer(const spare_buffer&) = delete;
-  spare_buffer& operator=(const spare_buffer&) = delete;
-  ~spare_buffer();
+// The buffer of the last file this thread closed is kept for the next file it opens (see
+// thread_spare.hpp): a fresh 64 KiB block from malloc (which freeing may hand back to the OS, only
+// for the next one to fault it in again) costs more than the I/O of a small temporary file.
+struct delete_block {
+  void operator()(char* block) const noexcept { delete[] block; }
 };
-
-thread_local spare_buffer t_spare_buffer;
-// Set once t_spare_buffer is gone (the thread is ending): a buffer given back after that is freed.
-constinit thread_local bool t_spare_buffer_gone = false;
-
-spare_buffer::~spare_buffer() {
-  t_spare_buffer_gone = true;
-  delete[] block;
-}
+using spare_buffer = thread_spare<char, delete_block>;
 
 std::unique_ptr<char[]> take_buffer() {
-  if (!t_spare_buffer_gone) {
-    if (char* spare = std::exchange(t_spare_buffer.block, nullptr)) {
-      return std::unique_ptr<char[]>(spare);
-    }
-  }
+  if (char* spare = spare_buffer::take()) return std::unique_ptr<char[]>(spare);
   return std::make_unique_for_overwrite<char[]>(kBufferSize);
 }
 
 void give_back_buffer(std::unique_ptr<char[]> buffer) noexcept {
-  if (!t_spare_buffer_gone && t_spare_buffer.block == nullptr) {
-    t_spare_buffer.block = buffer.release();
-  }
+  if (spare_buffer::keep(buffer.get())) (void)buffer.release();
 }
 
 [[noreturn]] void throw_invalid_position(const char* verb) {
