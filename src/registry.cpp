@@ -1,6 +1,7 @@
 #include "registry.hpp"
 
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -115,10 +116,19 @@ ticket add(const std::string& native, kind k) noexcept {
     s.words[w].store(word, std::memory_order_relaxed);
   }
   if (at < size) {  // the last few bytes, NUL-padded
-    char tail[8] = {};
-    for (std::size_t j = 0; at + j < size; ++j) tail[j] = text[at + j];
     std::uint64_t word = 0;
-    std::memcpy(&word, tail, 8);
+    if (size >= 8) {
+      // The eight bytes that end with the NUL, shifted so that only the last few are kept (the
+      // words are little-endian: the later bytes are the higher ones); the shift brings zeros in.
+      std::memcpy(&word, text + size - 8, 8);
+      if constexpr (std::endian::native == std::endian::little) {
+        word >>= 8 * (8 - (size - at));
+      } else {
+        word <<= 8 * (8 - (size - at));
+      }
+    } else {
+      std::memcpy(&word, text, size);
+    }
     s.words[w].store(word, std::memory_order_relaxed);
   }
   s.sequence.store(seq + 1, std::memory_order_release);
