@@ -57,7 +57,10 @@ class lazy_path {
   /// Empties the path, keeping the text's memory; a path() reference taken before is dangling.
   void reset() noexcept {
     text_.clear();
-    delete cache_.exchange(nullptr, std::memory_order_acq_rel);
+    // Looked at first: the exchange is a locked instruction, and usually nothing was built.
+    if (cache_.load(std::memory_order_relaxed) != nullptr) {
+      delete cache_.exchange(nullptr, std::memory_order_acq_rel);
+    }
   }
   /// Copies `text` in, reusing the memory already held. Throws std::bad_alloc (nothing changed).
   void set(std::string_view text);
