@@ -214,9 +214,10 @@ void resolve(atomic_target& t) {
     if (ec) throw_error("resolve", t.given.get(), ec);
     // Relative links count from the link's directory; ".." is left for the kernel to resolve,
     // since a lexical shortcut would be wrong when that directory is itself reached by a link.
-    std::string next = link.is_absolute()
-                           ? link.native()
-                           : (std::filesystem::path(p.substr(0, directory_length(p))) / link).native();
+    std::string next =
+        link.is_absolute()
+            ? link.native()
+            : (std::filesystem::path(p.substr(0, directory_length(p))) / link).native();
     followed = std::move(next);
   }
   t.link_target = std::move(followed);

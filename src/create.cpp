@@ -69,8 +69,7 @@ void lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t
 }
 
 platform::handle create_in(const std::filesystem::path& dir, const name_pattern& pattern,
-                           entry_kind kind, unsigned mode, std::error_code& ec,
-                           std::string& path) {
+                           entry_kind kind, unsigned mode, std::error_code& ec, std::string& path) {
   std::size_t random_at = 0;
   lay_out_name(dir.native(), pattern, random_at, path);
   for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {

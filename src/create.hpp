@@ -53,8 +53,7 @@ void lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t
 /// descriptor (files) and leaves the path in `path`, reusing its memory. On failure sets `ec`
 /// (EEXIST when every attempt collided), empties `path` and returns invalid_handle.
 platform::handle create_in(const std::filesystem::path& dir, const name_pattern& pattern,
-                           entry_kind kind, unsigned mode, std::error_code& ec,
-                           std::string& path);
+                           entry_kind kind, unsigned mode, std::error_code& ec, std::string& path);
 
 /// The same, returning both (an empty entry on failure).
 created_entry create_in(const std::filesystem::path& dir, const name_pattern& pattern,

@@ -1,6 +1,7 @@
 #include "names.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -65,9 +66,11 @@ struct digits {
     const std::uint64_t p = power(k);
     return UINT64_MAX - (UINT64_MAX % p + 1) % p;  // floor(2^64 / p) * p - 1, as the last kept
   }
-  static constexpr std::uint64_t kLast[9] = {0,           keep_below(1), keep_below(2),
-                                             keep_below(3), keep_below(4), keep_below(5),
-                                             keep_below(6), keep_below(7), keep_below(8)};
+  static constexpr std::array<std::uint64_t, 9> kLast = [] {
+    std::array<std::uint64_t, 9> last{};
+    for (unsigned k = 1; k < last.size(); ++k) last[k] = keep_below(k);
+    return last;
+  }();
 };
 
 // Takes the next random word from the pool (refilled when it runs dry), wiping it there: a used

@@ -9,7 +9,7 @@ namespace tempfile {
 namespace {
 
 [[noreturn, gnu::cold, gnu::noinline]] void reject_part(std::string_view what,
-                                                       const std::string& part) {
+                                                        const std::string& part) {
   std::string msg = "tempfile: the ";
   msg += what;
   msg += " must not contain '/' or a NUL byte: \"";

@@ -150,7 +150,8 @@ void remove(ticket t) noexcept {
   // The hint is only where claim() starts looking (it looks at every slot before giving up), so
   // a plain store is enough: losing a race with another thread's store costs nothing but a
   // longer search, where a locked compare-and-swap would cost every removal.
-  if (index < g_hint.load(std::memory_order_relaxed)) g_hint.store(index, std::memory_order_relaxed);
+  if (index < g_hint.load(std::memory_order_relaxed))
+    g_hint.store(index, std::memory_order_relaxed);
 }
 
 void for_each(void (*fn)(const char* path, kind k, ticket t, void* ctx), void* ctx) noexcept {

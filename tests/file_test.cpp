@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <tempfile/tempfile.hpp>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -769,23 +769,26 @@ struct used_kind {
 
 std::vector<used_kind> every_kind() {
   return {
-      {"named", [](const fs::path& d) {
+      {"named",
+       [](const fs::path& d) {
          return std::make_unique<tempfile::named_temporary_file>(tempfile::options{.dir = d});
        }},
-      {"named kept, no delete on close", [](const fs::path& d) {
+      {"named kept, no delete on close",
+       [](const fs::path& d) {
          return std::make_unique<tempfile::named_temporary_file>(
              tempfile::options{.dir = d, .keep = true, .delete_on_close = false});
        }},
-      {"unnamed", [](const fs::path& d) {
+      {"unnamed",
+       [](const fs::path& d) {
          return std::make_unique<tempfile::temporary_file>(tempfile::options{.dir = d});
        }},
-      {"spooled", [](const fs::path& d) {
+      {"spooled",
+       [](const fs::path& d) {
          return std::make_unique<tempfile::spooled_temporary_file>(
              tempfile::options{.dir = d, .max_size = 64});
        }},
-      {"atomic", [](const fs::path& d) {
-         return std::make_unique<tempfile::atomic_file>(d / "target");
-       }},
+      {"atomic",
+       [](const fs::path& d) { return std::make_unique<tempfile::atomic_file>(d / "target"); }},
   };
 }
 

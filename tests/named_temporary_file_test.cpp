@@ -107,7 +107,8 @@ TEST_P(NamedTemporaryFile, LargeWritesGoStraightToTheOsSmallOnesAreBuffered) {
   EXPECT_EQ(f.tell(), 12287);
   f.write("d");
   f.seek(0);
-  EXPECT_EQ(f.read(), std::string(4095, 'a') + std::string(4096, 'b') + std::string(4096, 'c') + "d");
+  EXPECT_EQ(f.read(),
+            std::string(4095, 'a') + std::string(4096, 'b') + std::string(4096, 'c') + "d");
 }
 
 TEST_P(NamedTemporaryFile, Modes) {
