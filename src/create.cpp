@@ -43,14 +43,14 @@ unsigned entry_mode(const options& opts, entry_kind kind) noexcept {
 }
 
 const std::filesystem::path& resolve_directory(const options& opts,
-                                               std::filesystem::path& storage) {
+                                               std::optional<std::filesystem::path>& storage) {
   const std::string& text = opts.dir.native();
-  if (text.empty()) return storage = gettempdir();
+  if (text.empty()) return storage.emplace(gettempdir());
   if (text.front() == '/') return opts.dir;  // absolute (POSIX): used in place, not copied
   std::error_code ec;
-  storage = std::filesystem::absolute(opts.dir, ec);
+  std::filesystem::path absolute = std::filesystem::absolute(opts.dir, ec);
   if (ec) throw_error("make absolute", opts.dir, ec);
-  return storage;
+  return storage.emplace(std::move(absolute));
 }
 
 void lay_out_name(std::string_view dir, const name_pattern& pattern, std::size_t& random_at,
@@ -116,7 +116,7 @@ created_entry create_in(const std::filesystem::path& dir, const options& opts, e
 
 platform::handle create_entry(const options& opts, entry_kind kind, std::string& path) {
   validate(opts);
-  std::filesystem::path storage;
+  std::optional<std::filesystem::path> storage;
   const std::filesystem::path& dir = resolve_directory(opts, storage);
   std::error_code ec;
   if (kind == entry_kind::name_only) {
@@ -141,7 +141,7 @@ created_entry create_entry(const options& opts, entry_kind kind) {
 
 platform::handle create_unnamed(const options& opts, bool linkable, lazy_path& dir_out) {
   validate(opts);
-  std::filesystem::path storage;
+  std::optional<std::filesystem::path> storage;
   dir_out.set(resolve_directory(opts, storage).native());  // as text: not parsed again
   std::error_code ec;
   const unsigned mode = entry_mode(opts, entry_kind::file);

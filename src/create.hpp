@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -30,8 +31,10 @@ inline constexpr unsigned kMaxAttempts = 1000;
 unsigned entry_mode(const options& opts, entry_kind kind) noexcept;
 
 /// The absolute directory `opts` asks for: opts.dir itself when it is absolute (not copied), else
-/// gettempdir() or opts.dir made absolute, kept in `storage`.
-const std::filesystem::path& resolve_directory(const options& opts, std::filesystem::path& storage);
+/// gettempdir() or opts.dir made absolute, kept in `storage` (so that the usual case constructs
+/// no path at all).
+const std::filesystem::path& resolve_directory(const options& opts,
+                                               std::optional<std::filesystem::path>& storage);
 
 /// What a new name looks like: prefix + `length` random characters + suffix.
 struct name_pattern {

@@ -39,7 +39,7 @@ temporary_directory::temporary_directory(const options& opts)
       remove_on_destruction_(!opts.keep),
       ignore_cleanup_errors_(opts.ignore_cleanup_errors) {
   std::string& text = path_.text_to_fill();
-  if (!t_spare_path_gone) text.swap(t_spare_path.text);
+  if (!t_spare_path_gone) text = std::move(t_spare_path.text);  // leaves the spare empty
   (void)detail::create_entry(opts, detail::entry_kind::directory, text);
   if (remove_on_destruction_)
     ticket_ = detail::registry::add(path_.native(), detail::registry::kind::directory);
@@ -77,7 +77,7 @@ temporary_directory::~temporary_directory() {
     std::string& text = path_.text_to_fill();
     if (text.capacity() > t_spare_path.text.capacity()) {
       text.clear();
-      text.swap(t_spare_path.text);
+      t_spare_path.text = std::move(text);
     }
   }
 }
