@@ -1,10 +1,9 @@
 #include "guardian.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
-#include <map>
 #include <mutex>
-#include <string>
 #include <utility>
 
 #include "error.hpp"
@@ -56,10 +55,58 @@ void send_add(platform::handle h, registry::ticket t, const char* path,
   platform::send_message(h, message, sizeof hd + len);
 }
 
+// What the guardian watches: for each registry slot (a ticket's low half is its index + 1), the
+// newest ticket heard of there, with its kind and path. The guardian is forked from a process
+// whose other threads may be running, so it never calls malloc: an allocator lock that another
+// thread held at the fork would stay locked here for ever (AddressSanitizer's allocator does
+// that; glibc's resets its locks at fork). The records live in memory from the kernel, and trees
+// are removed with remove_tree_signal_safe()'s arena.
+struct record {
+  std::uint64_t ticket;  // 0: nothing watched here
+  std::uint32_t kind;
+  char path[registry::kMaxPath];
+};
+
+class record_table {
+ public:
+  record_table() = default;
+  record_table(const record_table&) = delete;
+  record_table& operator=(const record_table&) = delete;
+
+  // The record of `ticket`'s slot, growing the table as needed; null if memory cannot be had.
+  record* slot_of(std::uint64_t ticket) noexcept {
+    const std::uint64_t index = (ticket & 0xffffffffu) - 1u;
+    if (index >= count_) {
+      std::size_t count = count_ == 0 ? 64 : count_;
+      while (count <= index) count *= 2;
+      void* grown =
+          platform::grow_memory(records_, count_ * sizeof(record), count * sizeof(record));
+      if (grown == nullptr) return nullptr;
+      records_ = static_cast<record*>(grown);
+      count_ = count;
+    }
+    return &records_[index];
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+  record& operator[](std::size_t i) noexcept { return records_[i]; }
+
+ private:
+  record* records_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// A slot's tickets grow with each reuse (the high half is the slot's sequence number), so an
+// "add" that arrives after a newer one (a hand-over resending an entry that has since been
+// replaced) is recognised as old.
+bool newer_or_same(std::uint64_t ticket, std::uint64_t than) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(ticket >> 32) -
+                                   static_cast<std::uint32_t>(than >> 32)) >= 0;
+}
+
 // The guardian process: collect entries until the parent's end of the channel closes, then
 // remove whatever is still registered.
 void guardian_main(platform::handle channel) noexcept {
-  std::map<std::uint64_t, std::pair<std::uint32_t, std::string>> entries;
+  record_table records;
   char message[sizeof(header) + registry::kMaxPath];
   for (;;) {
     const std::ptrdiff_t n = platform::receive_message(channel, message, sizeof message);
@@ -67,23 +114,28 @@ void guardian_main(platform::handle channel) noexcept {
     if (static_cast<std::size_t>(n) < sizeof(header)) continue;
     header hd;
     std::memcpy(&hd, message, sizeof hd);
+    if ((hd.ticket & 0xffffffffu) == 0) continue;
     if (hd.op == kAdd) {
-      try {
-        entries[hd.ticket] = {
-            hd.kind, std::string(message + sizeof hd, static_cast<std::size_t>(n) - sizeof hd)};
-      } catch (...) {  // out of memory: this entry goes unguarded, the others do not
-      }
+      const auto length = static_cast<std::size_t>(n) - sizeof hd;
+      record* r = records.slot_of(hd.ticket);
+      if (r == nullptr || length >= registry::kMaxPath) continue;  // this one goes unguarded
+      if (r->ticket != 0 && !newer_or_same(hd.ticket, r->ticket)) continue;
+      r->ticket = hd.ticket;
+      r->kind = hd.kind;
+      std::memcpy(r->path, message + sizeof hd, length);
+      r->path[length] = '\0';
     } else if (hd.op == kForget) {
-      entries.erase(hd.ticket);
+      const std::uint64_t index = (hd.ticket & 0xffffffffu) - 1u;
+      if (index < records.size() && records[index].ticket == hd.ticket) records[index].ticket = 0;
     }
   }
-  for (const auto& [ticket, entry] : entries) {
-    (void)ticket;
-    if (entry.first == static_cast<std::uint32_t>(registry::kind::directory)) {
-      std::error_code ignored;
-      remove_tree(entry.second, ignored);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const record& r = records[i];
+    if (r.ticket == 0) continue;
+    if (r.kind == static_cast<std::uint32_t>(registry::kind::directory)) {
+      remove_tree_signal_safe(r.path);
     } else {
-      platform::unlink_path(entry.second.c_str());
+      platform::unlink_path(r.path);
     }
   }
 }

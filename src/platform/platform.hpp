@@ -150,4 +150,10 @@ bool send_message(handle channel, const void* data, std::size_t size) noexcept;
 /// Receives one message into `out`; its size, 0 at end-of-file, -1 on error.
 std::ptrdiff_t receive_message(handle channel, void* out, std::size_t size) noexcept;
 
+/// Grows `memory` (`old_size` bytes from an earlier call, or null and 0) to `new_size` zero-filled
+/// bytes straight from the kernel (mmap, mremap), without malloc: for a process forked from a
+/// multi-threaded one, where an allocator lock another thread held at the fork stays locked.
+/// May move it; null on failure (the old memory is kept).
+void* grow_memory(void* memory, std::size_t old_size, std::size_t new_size) noexcept;
+
 }  // namespace tempfile::detail::platform

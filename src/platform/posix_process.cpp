@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -186,6 +187,13 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
   ssize_t got;
   while ((got = ::read(report[0], &guardian, sizeof guardian)) < 0 && errno == EINTR) {
   }
+  // Then end-of-file: the guardian has closed its end of the report pipe too, so that from here
+  // on it holds nothing but /dev/null and its channel.
+  if (got == static_cast<ssize_t>(sizeof guardian)) {
+    char more = 0;
+    while (::read(report[0], &more, 1) < 0 && errno == EINTR) {
+    }
+  }
   ::close(report[0]);
   if (got != static_cast<ssize_t>(sizeof guardian)) {
     ec = std::make_error_code(std::errc::resource_unavailable_try_again);
@@ -210,6 +218,13 @@ std::ptrdiff_t receive_message(handle h, void* out, std::size_t size) noexcept {
     const ssize_t n = ::recv(h, out, size, 0);
     if (n >= 0 || errno != EINTR) return n;
   }
+}
+
+void* grow_memory(void* memory, std::size_t old_size, std::size_t new_size) noexcept {
+  void* p = memory == nullptr ? ::mmap(nullptr, new_size, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                              : ::mremap(memory, old_size, new_size, MREMAP_MAYMOVE);
+  return p == MAP_FAILED ? nullptr : p;
 }
 
 }  // namespace tempfile::detail::platform
