@@ -235,6 +235,9 @@ state_ptr make_temporary(atomic_target& t) {
   const unsigned final_mode = t.mode ? *t.mode : t.existing ? t.existing->mode & 0777u : 0666u;
   const unsigned named_mode = (t.existing || t.mode) ? 0600u : 0666u;
   state_ptr state = new_state();
+  // Errors of the file's I/O name the target. The state keeps its own copy (into memory a kept
+  // state already has): it may be moved into a plain tempfile::file that outlives this object.
+  state->path.set(t.given.native());
   state->armed = false;  // never the state's to delete: the target is not ours, temp is t's
   std::error_code ec;
   platform::handle fd =
@@ -260,7 +263,7 @@ state_ptr make_temporary(atomic_target& t) {
     t.unnamed = true;
   }
   if (ec) throw_error("create temporary file beside", t.given.get(), ec);
-  state->adopt(fd, &t.given);  // errors of the file's I/O name the target (never dir)
+  state->adopt(fd);
   return state;
 }
 

@@ -65,8 +65,8 @@ void file_state::reset() noexcept {
   ticket = 0;  // if finish() could not delete the file, it stays registered, as after delete
 }
 
-void file_state::adopt(platform::handle fd, const lazy_path* name) noexcept {
-  buf.attach(fd, name != nullptr ? name : path.empty() ? nullptr : &path, &dir);
+void file_state::adopt(platform::handle fd) noexcept {
+  buf.attach(fd, path.empty() ? nullptr : &path, &dir);
   generation = platform::fork_generation();
 }
 

@@ -132,9 +132,9 @@ struct file_state {
   /// strings keep their memory. (A member added to this class must be reset here too.)
   void reset() noexcept;
 
-  /// Takes ownership of `fd` (descriptor mode). Errors of its I/O name `name` if given (it must
-  /// outlive this state's I/O: atomic_file's target), else `path`, else the directory `dir`.
-  void adopt(platform::handle fd, const lazy_path* name = nullptr) noexcept;
+  /// Takes ownership of `fd` (descriptor mode). Errors of its I/O name `path`, else the directory
+  /// `dir`.
+  void adopt(platform::handle fd) noexcept;
   /// True when this process (not a fork()ed child) made the file.
   [[nodiscard]] bool owned_by_this_process() const noexcept;
   /// Flushes, closes the descriptor and, when armed and delete_on_close, deletes the file.

@@ -106,6 +106,7 @@ bool newer_or_same(std::uint64_t ticket, std::uint64_t than) noexcept {
 // The guardian process: collect entries until the parent's end of the channel closes, then
 // remove whatever is still registered.
 void guardian_main(platform::handle channel) noexcept {
+  reset_signal_safe_arena();  // this process has one thread: no walk of the parent's goes on here
   record_table records;
   char message[sizeof(header) + registry::kMaxPath];
   for (;;) {

@@ -1014,6 +1014,11 @@ void remove_tree_signal_safe(const char* path) noexcept {
   g_arena_busy.clear(std::memory_order_release);
 }
 
+void reset_signal_safe_arena() noexcept {
+  g_arena_used = 0;
+  g_arena_busy.clear(std::memory_order_release);
+}
+
 void remove_contents(platform::handle dir, std::error_code& first_error) noexcept {
   first_error.clear();
   error_sink sink{first_error};

@@ -40,6 +40,11 @@ void remove_tree(const char* path, std::error_code& first_error) noexcept;
 /// runs at a time; a concurrent call returns at once.
 void remove_tree_signal_safe(const char* path) noexcept;
 
+/// For a process just forked from a multi-threaded one (the guardian): forgets a signal-safe
+/// walk that another thread of the parent was in the middle of at the fork, which would
+/// otherwise keep every later remove_tree_signal_safe() here from running.
+void reset_signal_safe_arena() noexcept;
+
 /// Removes everything inside the open directory `dir`, which stays (and stays open, though it may
 /// be given owner rwx). One pass: entries created meanwhile may survive. This is the unit a
 /// subtree can be handed off as (open it, empty it, then unlinkat it from its parent).

@@ -92,6 +92,29 @@ INSTANTIATE_TEST_SUITE_P(Roots, AtomicFile, ::testing::ValuesIn(tftest::roots())
 
 // --- content and permissions ----------------------------------------------------------------
 
+// The file part of an atomic_file may be moved into a plain tempfile::file that outlives it; its
+// errors still name the target (the state keeps its own copy of the name).
+TEST_P(AtomicFile, MovedIntoAPlainFileItsErrorsStillNameTheTarget) {
+  const fs::path target = dir() / "target";
+  tempfile::file plain;
+  {
+    atomic_file f(target);
+    f.write("pending");
+    plain = std::move(f);
+  }
+  fault::fail(fault::call::write, 1, ENOSPC);
+  try {
+    plain.flush();
+    ADD_FAILURE() << "no exception";
+  } catch (const fs::filesystem_error& e) {
+    EXPECT_TRUE(e.code() == std::errc::no_space_on_device) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'" + target.string() + "'"), std::string::npos)
+        << e.what();
+  }
+  plain.close();
+  EXPECT_FALSE(fs::exists(target)) << "never committed";
+}
+
 TEST_P(AtomicFile, NewTargetUnderUmask022) {
   tftest::scoped_umask mask(022);
   const fs::path target = dir() / "new.txt";

@@ -166,6 +166,12 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
     while (::write(4, &self, sizeof self) < 0 && errno == EINTR) {
     }
     ::close(4);
+    // Then "ready" on the channel: the parent waits for it, so that when start_guardian()
+    // returns the report pipe is closed here too. (Waiting for the pipe's end-of-file instead
+    // could wait for ever: a child another thread forks meanwhile inherits the pipe's write end.)
+    const char ready = 'r';
+    while (::send(3, &ready, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
     body(3);
     ::_exit(0);
   }
@@ -187,11 +193,11 @@ handle spawn_guardian(void (*body)(handle channel) noexcept, std::int64_t& pid,
   ssize_t got;
   while ((got = ::read(report[0], &guardian, sizeof guardian)) < 0 && errno == EINTR) {
   }
-  // Then end-of-file: the guardian has closed its end of the report pipe too, so that from here
+  // Then its "ready" on the channel: it has closed its end of the report pipe, so that from here
   // on it holds nothing but /dev/null and its channel.
   if (got == static_cast<ssize_t>(sizeof guardian)) {
-    char more = 0;
-    while (::read(report[0], &more, 1) < 0 && errno == EINTR) {
+    char ready = 0;
+    while (::recv(fds[0], &ready, 1, 0) < 0 && errno == EINTR) {
     }
   }
   ::close(report[0]);
