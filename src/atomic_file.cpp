@@ -159,15 +159,13 @@ struct atomic_target {
   // that says what it belonged to. This is the target's name in it, shortened (on a UTF-8
   // character boundary) so that the whole name fits NAME_MAX.
   [[nodiscard]] std::string_view temp_base() const noexcept {
-    std::string_view base = resolved_name();
+    const std::string_view base = resolved_name();
     const std::size_t fixed = 2 + random_length + std::char_traits<char>::length(kTempSuffix);
     const std::size_t room = fixed < kNameMax ? kNameMax - fixed : 0;
-    if (base.size() > room) {
-      std::size_t cut = room;
-      while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
-      base = base.substr(0, cut);
-    }
-    return base;
+    if (base.size() <= room) return base;
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0u) == 0x80u) --cut;
+    return base.substr(0, cut);
   }
 
   // "." + temp_base() + ".": what comes before the random part.
@@ -304,19 +302,13 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
 
 // Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
 void name_unnamed(atomic_target& t, platform::handle fd) {
-  // Laid out once, in one piece (dir/.base.<random>.tmp), so that naming it allocates nothing
+  // Laid out once, by the creation core's lay_out_name(), so that naming it allocates nothing
   // after the link succeeds.
-  const std::string_view dir = t.dir();
-  const std::string_view base = t.temp_base();
-  const std::string_view suffix = kTempSuffix;
-  const std::size_t name_at = dir.size() + (dir.back() == '/' ? 0 : 1);
-  const std::size_t random_at = name_at + 1 + base.size() + 1;
-  std::string path(random_at + t.random_length + suffix.size(), '.');
-  std::memcpy(path.data(), dir.data(), dir.size());
-  path[name_at - 1] = '/';
-  std::memcpy(path.data() + name_at + 1, base.data(), base.size());
-  std::memcpy(path.data() + random_at + t.random_length, suffix.data(), suffix.size());
-  const char* const name = path.c_str() + name_at;
+  const std::string prefix = t.temp_prefix();
+  std::size_t random_at = 0;
+  std::string path;
+  lay_out_name(t.dir(), {prefix, kTempSuffix, t.random_length}, random_at, path);
+  const char* const name = path.c_str() + random_at - prefix.size();
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
     try {
