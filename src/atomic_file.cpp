@@ -16,6 +16,7 @@
 #include "names.hpp"
 #include "platform/directory.hpp"
 #include "registry.hpp"
+#include "thread_spare.hpp"
 
 namespace tempfile {
 
@@ -36,6 +37,12 @@ std::error_code errc(std::errc e) { return std::make_error_code(e); }
 std::size_t directory_length(std::string_view text) noexcept {
   const std::size_t slash = text.rfind('/');
   return slash == 0 ? 1 : slash;
+}
+
+// Where a name starts in a path laid out as `dir` + (a slash unless `dir` ends with one) + name,
+// as lay_out_name() lays it out.
+std::size_t name_start(std::string_view dir) noexcept {
+  return dir.size() + (!dir.empty() && dir.back() != '/' ? 1 : 0);
 }
 
 // `text` + `tail`, NUL-terminated for a system call: on the stack when it fits, as it nearly
@@ -70,13 +77,16 @@ class c_text {
 /// there. Lives on the heap so that the descriptor's state and this move together cheaply. The
 /// paths are kept as text: a std::filesystem::path splits itself into components on every copy
 /// and join, which costs several times the system calls of a commit. `given` builds one when
-/// target() first asks for it.
+/// target() first asks for it. Each thread keeps the last one it disposed of, with its strings'
+/// memory, for its next atomic_file (see atomic_target_deleter).
 struct atomic_target {
   lazy_path given;               // absolute, as the user named it (maybe a symbolic link)
   std::string link_target;       // the file a symbolic link led to; empty: `given` itself
   std::size_t dir_length = 0;    // resolved()[0, dir_length): its directory, where the temporary is
+  std::size_t name_at = 0;       // where resolved()'s last component starts
   std::string temp;              // the temporary's name, while it has one
   std::size_t temp_name_at = 0;  // where temp's last component starts
+  std::string scratch;           // where a temporary's name is laid out before it is taken
   std::optional<platform::file_status> existing;  // the target as found at construction
   std::optional<unsigned> mode;                   // options::mode
   std::size_t random_length = 8;
@@ -91,10 +101,31 @@ struct atomic_target {
   atomic_target() = default;
   atomic_target(const atomic_target&) = delete;
   atomic_target& operator=(const atomic_target&) = delete;
-  ~atomic_target() {
+  ~atomic_target() { release(); }
+
+  // What discarding leaves to do: the temporary's name removed (best effort), the directory
+  // closed.
+  void release() noexcept {
     std::error_code ignored;
     remove_temp(ignored);
     close_dir();
+  }
+
+  // As new, keeping the strings' memory. Only after release() removed the temporary's name.
+  void reset() noexcept {
+    given.reset();
+    link_target.clear();
+    dir_length = 0;
+    name_at = 0;
+    temp_name_at = 0;
+    existing.reset();
+    mode.reset();
+    random_length = 8;
+    generation = 0;
+    dir_unreadable = false;
+    unnamed = false;
+    finished = false;
+    committed = false;
   }
 
   [[nodiscard]] bool owned_by_this_process() const noexcept {
@@ -117,10 +148,11 @@ struct atomic_target {
     }
   }
 
-  // The temporary has a name from now on: crash cleanup must know it.
-  void name_temp(std::string p) noexcept {
-    temp_name_at = p.rfind('/') + 1;
-    temp = std::move(p);
+  // The temporary has a name from now on, the one laid out in `scratch` with its last component
+  // at `at`: crash cleanup must know it.
+  void name_temp(std::size_t at) noexcept {
+    temp.swap(scratch);  // each keeps the other's memory: no allocation
+    temp_name_at = at;
     ticket = registry::add(temp, registry::kind::file);
   }
 
@@ -151,9 +183,7 @@ struct atomic_target {
   }
 
   // The target's last component, as the kernel is given it relative to dir_fd.
-  [[nodiscard]] const char* resolved_name() const noexcept {
-    return resolved().c_str() + resolved().rfind('/') + 1;
-  }
+  [[nodiscard]] const char* resolved_name() const noexcept { return resolved().c_str() + name_at; }
 
   // The temporary's name is "." + the target's name + "." + random + ".tmp": a crash leaves a name
   // that says what it belonged to. This is the target's name in it, shortened (on a UTF-8
@@ -220,6 +250,7 @@ void resolve(atomic_target& t) {
   }
   t.link_target = std::move(followed);
   t.dir_length = directory_length(t.resolved());
+  t.name_at = t.resolved().rfind('/') + 1;
 }
 
 // Makes the temporary beside the target and returns the state that owns its descriptor.
@@ -242,21 +273,10 @@ state_ptr make_temporary(atomic_target& t) {
       platform::create_anonymous_file(c_text(t.dir()).c_str(), final_mode & 0777u, true, ec);
   if (ec && ec == std::errc::operation_not_supported) {
     // No O_TMPFILE here (see create_anonymous_file): a named temporary, removed by discard().
-    options named;
-    named.prefix = t.temp_prefix();
-    named.suffix = kTempSuffix;
-    named.random_length = t.random_length;
-    named.mode = static_cast<std::filesystem::perms>(named_mode);
-    created_entry entry = create_in(std::filesystem::path(t.dir()), named, entry_kind::file, ec);
-    if (!ec) {
-      try {
-        t.name_temp(entry.path);
-      } catch (...) {  // std::bad_alloc: nothing is left behind
-        discard_entry(entry, entry_kind::file);
-        throw;
-      }
-      fd = entry.fd;
-    }
+    const std::string prefix = t.temp_prefix();
+    fd = create_in(std::filesystem::path(t.dir()), {prefix, kTempSuffix, t.random_length},
+                   entry_kind::file, named_mode, ec, t.scratch);
+    if (!ec) t.name_temp(name_start(t.dir()));
   } else if (!ec) {
     t.unnamed = true;
   }
@@ -302,13 +322,14 @@ void apply_permissions(atomic_target& t, platform::handle fd) {
 
 // Gives an O_TMPFILE temporary a fresh name beside the target, so it can be renamed over it.
 void name_unnamed(atomic_target& t, platform::handle fd) {
-  // Laid out once, by the creation core's lay_out_name(), so that naming it allocates nothing
-  // after the link succeeds.
+  // Laid out once, by the creation core's lay_out_name(), in memory the target state keeps, so
+  // that naming it allocates nothing after the link succeeds.
   const std::string prefix = t.temp_prefix();
   std::size_t random_at = 0;
-  std::string path;
+  std::string& path = t.scratch;
   lay_out_name(t.dir(), {prefix, kTempSuffix, t.random_length}, random_at, path);
-  const char* const name = path.c_str() + random_at - prefix.size();
+  const std::size_t name_at = random_at - prefix.size();
+  const char* const name = path.c_str() + name_at;
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
     try {
@@ -324,7 +345,7 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
     }
   }
   if (ec) throw_error("name temporary file for", t.given.get(), ec);
-  t.name_temp(std::move(path));
+  t.name_temp(name_at);
 }
 
 // Opens `dir` for its fsync, following it if it is a symbolic link (so "dir/.": the platform's
@@ -333,17 +354,42 @@ platform::handle open_directory_of(std::string_view dir, std::error_code& ec) {
   return platform::open_directory(c_text(dir, "/.").c_str(), ec);
 }
 
+// A thread's spare target state: what the last atomic_file it disposed of held, emptied.
+struct delete_target {
+  void operator()(atomic_target* t) const noexcept { delete t; }
+};
+using spare_target = thread_spare<atomic_target, delete_target>;
+
+std::unique_ptr<atomic_target, atomic_target_deleter> new_target() {
+  if (atomic_target* t = spare_target::take())
+    return std::unique_ptr<atomic_target, atomic_target_deleter>(t);
+  return std::unique_ptr<atomic_target, atomic_target_deleter>(new atomic_target());
+}
+
 }  // namespace
+
+void atomic_target_deleter::operator()(atomic_target* t) const noexcept {
+  if (t == nullptr) return;
+  t->release();
+  // A temporary whose name could not be removed stays registered for crash cleanup, with the
+  // state that names it: that state is freed, never reused.
+  if (!t->temp.empty() || !spare_target::has_room()) {
+    delete t;
+    return;
+  }
+  t->reset();
+  (void)spare_target::keep(t);
+}
 
 }  // namespace detail
 
 atomic_file::atomic_file(const std::filesystem::path& target, const options& opts)
-    : target_(std::make_unique<detail::atomic_target>()) {
+    : target_(detail::new_target()) {
   validate(opts);
   detail::atomic_target& t = *target_;
   const std::string& text = target.native();
   if (!text.empty() && text.front() == '/') {  // absolute (POSIX): taken as text, not parsed
-    t.given.assign(text);
+    t.given.set(text);
   } else {
     t.given.assign(detail::absolute_or_throw(target));
   }

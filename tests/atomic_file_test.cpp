@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -831,6 +832,105 @@ TEST_P(AtomicFile, CreationFailureNamesTheTarget) {
   EXPECT_EQ(named.code(), std::errc::operation_not_supported);
   EXPECT_EQ(named.path1(), target);
   EXPECT_TRUE(entries().empty());
+}
+
+// --- reuse ---------------------------------------------------------------------------------------
+
+// Each thread keeps the state of the last atomic_file it disposed of for its next one (with its
+// strings' memory). Whatever the one before was and did (a link followed, a mode given, a long
+// random part, a named temporary, a failed commit, its target() asked for, discarded), the next
+// one starts as new: its own target, directory, mode, random length and kind of temporary.
+TEST_P(AtomicFile, EveryAtomicFileStartsAsNewWhateverTheOneBeforeWasAndDid) {
+  tftest::scoped_umask mask(022);
+  fs::create_directory(dir() / "before");
+  fs::create_directory(dir() / "before" / "real");
+  fs::create_directory(dir() / "after");
+  const fs::path real = dir() / "before" / "real" / "file";
+  const fs::path link = dir() / "before" / "link";
+  const fs::path plain = dir() / "before" / "plain";
+  fs::create_symlink(real, link);
+  struct kind {
+    const char* name;
+    std::function<void()> run;
+  };
+  const std::vector<kind> befores = {
+      {"committed through a link, with a mode and a long random part",
+       [&] {
+         tftest::spit(real, "old");
+         atomic_file f(link, {.random_length = 40, .mode = static_cast<fs::perms>(0604)});
+         f.write("linked");
+         f.commit();
+       }},
+      {"discarded, named temporary",
+       [&] {
+         refuse_o_tmpfile();
+         atomic_file f(plain, {.random_length = 12});
+         f.write("dropped");
+       }},
+      {"failed commit, then destroyed",
+       [&] {
+         tftest::spit(plain, "old");
+         fs::permissions(plain, static_cast<fs::perms>(0640));
+         atomic_file f(plain);
+         f.write("never");
+         fault::fail(fault::call::rename, 1, EIO);
+         EXPECT_THROW(f.commit(), fs::filesystem_error);
+         fault::reset();
+       }},
+      {"committed after its target() was asked for",
+       [&] {
+         atomic_file f(plain);
+         EXPECT_EQ(f.target(), plain);
+         f.write("asked");
+         f.commit();
+       }},
+      {"moved from",
+       [&] {
+         atomic_file f(plain);
+         atomic_file g(std::move(f));
+         g.discard();
+       }},
+  };
+  for (const bool named_after : {false, true}) {
+    for (const kind& before : befores) {
+      SCOPED_TRACE(std::string(before.name) + (named_after ? ", then named" : ", then O_TMPFILE"));
+      before.run();
+      fault::reset();
+      const fs::path target = dir() / "after" / "new.txt";
+      {
+        if (named_after) refuse_o_tmpfile();
+        atomic_file f(target);
+        fault::reset();
+        EXPECT_EQ(f.target(), target);
+        EXPECT_FALSE(f.committed());
+        const std::vector<std::string> during = tftest::names_in(dir() / "after");
+        if (named_after || !o_tmpfile_) {
+          // A named temporary beside this target, with the default random part of 8.
+          ASSERT_EQ(during.size(), 1u);
+          EXPECT_EQ(during[0].rfind(".new.txt.", 0), 0u) << during[0];
+          EXPECT_EQ(during[0].size(), std::string(".new.txt.").size() + 8 + 4) << during[0];
+        } else {
+          EXPECT_TRUE(during.empty());
+        }
+        f.write("after");
+        f.commit();
+        EXPECT_TRUE(f.committed());
+      }
+      EXPECT_EQ(tftest::slurp(target), "after");
+      EXPECT_EQ(tftest::mode_of(target), 0644u) << "a new target's mode: 0666 less the umask";
+      EXPECT_EQ(tftest::names_in(dir() / "after"), std::vector<std::string>{"new.txt"});
+      // Nothing of this one went where the one before wrote, and nothing was left there.
+      for (const auto& n : tftest::names_in(dir() / "before")) {
+        EXPECT_TRUE(n == "real" || n == "link" || n == "plain") << n;
+      }
+      for (const auto& n : tftest::names_in(dir() / "before" / "real")) {
+        EXPECT_EQ(n, "file");
+      }
+      fs::remove(target);
+    }
+  }
+  EXPECT_EQ(tftest::slurp(real), "linked");
+  EXPECT_EQ(tftest::mode_of(real), 0604u);
 }
 
 // --- descriptors -----------------------------------------------------------------------------

@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "test_support.hpp"  // names_in
+
 namespace tftest {
 
 /// The most a test waits for an event that should take milliseconds.
@@ -218,16 +220,6 @@ inline child spawn(const std::function<int(int out, int in)>& body) {
   c.to.reset(down[1]);
   c.pidfd = pidfd_of(pid);
   return c;
-}
-
-/// The names in `dir`, sorted.
-inline std::vector<std::string> names_in(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 /// Makes a small tree under `dir`: files, nested subdirectories, a read-only directory with a

@@ -50,13 +50,6 @@ void build_chain(const fs::path& top, int depth, const std::function<void(int)>&
   ::close(fd);
 }
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 class RemoveTree : public ::testing::TestWithParam<tftest::root> {
  protected:
   void SetUp() override {
@@ -274,8 +267,8 @@ TEST_P(RemoveTree, EioIsReportedWithTheEntryAndTheRestIsRemoved) {
   fs::path where;
   remove_tree(tree_, ec, &where);
   EXPECT_EQ(ec, errc(EIO));
-  EXPECT_EQ(names_in(tree_), std::vector<std::string>{"sub"});
-  const auto left = names_in(tree_ / "sub");
+  EXPECT_EQ(tftest::names_in(tree_), std::vector<std::string>{"sub"});
+  const auto left = tftest::names_in(tree_ / "sub");
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(where, tree_ / "sub" / left[0]);
 }
@@ -291,10 +284,10 @@ TEST_P(RemoveTree, AnUnreadableDirectoryIsLeftAndTheRestRemoved) {
   fs::path where;
   remove_tree(tree_, ec, &where);
   EXPECT_EQ(ec, errc(EIO));
-  const auto left = names_in(tree_);
+  const auto left = tftest::names_in(tree_);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(where, tree_ / left[0]);
-  EXPECT_EQ(names_in(tree_ / left[0]), std::vector<std::string>{"file"});
+  EXPECT_EQ(tftest::names_in(tree_ / left[0]), std::vector<std::string>{"file"});
 }
 
 struct fd_watch {

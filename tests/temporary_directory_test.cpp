@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -43,13 +42,6 @@ static_assert(!std::is_copy_assignable_v<temporary_directory>);
 bool gone(const fs::path& p) {
   std::error_code ec;
   return fs::symlink_status(p, ec).type() == fs::file_type::not_found;
-}
-
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 std::string octal(unsigned mode) {
@@ -239,7 +231,7 @@ TEST_P(TemporaryDirectory, BadOptionsAndMissingDirectoriesThrow) {
     EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
     EXPECT_EQ(e.path1(), missing.dir);
   }
-  EXPECT_TRUE(names_in(holder()).empty());
+  EXPECT_TRUE(tftest::names_in(holder()).empty());
 }
 
 // --- cleanup, keep, destruction -----------------------------------------------------------------
@@ -402,7 +394,7 @@ TEST_P(TemporaryDirectory, SymbolicLinksAreRemovedNeverFollowed) {
   EXPECT_EQ(tftest::slurp(outside / "file"), "outside file");
   EXPECT_EQ(tftest::slurp(outside / "sub" / "file"), "outside sub file");
   EXPECT_EQ(tftest::slurp(outside_file), "lonely");
-  EXPECT_EQ(names_in(holder()), (std::vector<std::string>{"outside", "outside_file"}));
+  EXPECT_EQ(tftest::names_in(holder()), (std::vector<std::string>{"outside", "outside_file"}));
 }
 
 // These run as an unprivileged user: root passes every permission check, so it would not see
@@ -579,8 +571,8 @@ TEST_P(TemporaryDirectory, CleanupThrowsTheFirstErrorAfterRemovingTheRest) {
     EXPECT_NE(std::string(e.what()).find("cannot remove '" + p.string() + "'"), std::string::npos)
         << e.what();
   }
-  EXPECT_EQ(names_in(p), std::vector<std::string>{"sub"});
-  EXPECT_EQ(names_in(p / "sub").size(), 1u);
+  EXPECT_EQ(tftest::names_in(p), std::vector<std::string>{"sub"});
+  EXPECT_EQ(tftest::names_in(p / "sub").size(), 1u);
   td.cleanup();  // still ours: a later cleanup() finishes the job
   EXPECT_TRUE(gone(p));
 }
@@ -596,7 +588,7 @@ TEST_P(TemporaryDirectory, IgnoreCleanupErrorsRemovesWhatItCanSilently) {
     fault::reset();
     fault::fail(fault::call::unlinkat, 3, EIO);
     EXPECT_NO_THROW(td.cleanup());
-    EXPECT_EQ(names_in(p).size(), 1u);
+    EXPECT_EQ(tftest::names_in(p).size(), 1u);
     fault::reset();
   }
   EXPECT_TRUE(gone(p));  // the destructor tried again
@@ -658,7 +650,7 @@ TEST_P(TemporaryDirectory, NoDescriptorLeaks) {
     if (i % 3 == 0) other.cleanup();
   }
   EXPECT_EQ(tftest::open_fd_count(), fds);
-  EXPECT_TRUE(names_in(holder()).empty());
+  EXPECT_TRUE(tftest::names_in(holder()).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roots, TemporaryDirectory, ::testing::ValuesIn(tftest::roots()),

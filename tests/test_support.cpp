@@ -68,12 +68,14 @@ scratch::~scratch() {
   fs::remove_all(path_, ec);
 }
 
-std::vector<std::string> scratch::entries() const {
+std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(path_)) names.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
+
+std::vector<std::string> scratch::entries() const { return names_in(path_); }
 
 std::vector<int> open_descriptors() {
   std::vector<int> fds;

@@ -48,6 +48,9 @@ class scratch {
   fs::path path_;
 };
 
+/// The names in the directory `dir`, sorted.
+std::vector<std::string> names_in(const fs::path& dir);
+
 /// The open descriptors of this process, in increasing order (empty if /proc/self/fd cannot be
 /// listed).
 std::vector<int> open_descriptors();

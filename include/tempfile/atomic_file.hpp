@@ -12,6 +12,11 @@ namespace tempfile {
 
 namespace detail {
 struct atomic_target;
+/// Disposes of an atomic_file's target state as discarding would, then keeps the memory for the
+/// next atomic_file this thread makes (see atomic_file.cpp).
+struct atomic_target_deleter {
+  void operator()(atomic_target* t) const noexcept;
+};
 }  // namespace detail
 
 /// A file whose content replaces `target` atomically when commit() is called.
@@ -81,7 +86,7 @@ class atomic_file : public file {
   [[nodiscard]] bool committed() const noexcept;
 
  private:
-  std::unique_ptr<detail::atomic_target> target_;
+  std::unique_ptr<detail::atomic_target, detail::atomic_target_deleter> target_;
 };
 
 }  // namespace tempfile

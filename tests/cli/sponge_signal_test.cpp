@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <string>
@@ -18,13 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace tfcli;  // NOLINT(google-build-using-namespace): the helpers of these tests
-
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class SpongeSignal : public ::testing::TestWithParam<int> {
  protected:
@@ -57,7 +49,7 @@ TEST_P(SpongeSignal, WhileSoakingNothingIsLeftAndFileIsUntouched) {
   EXPECT_NE(f.status, 0);
   EXPECT_EQ(tftest::slurp(target), "old\n");
   EXPECT_TRUE(fs::is_empty(spill()));
-  EXPECT_EQ(names_in(work()), std::vector<std::string>{"out"});
+  EXPECT_EQ(tftest::names_in(work()), std::vector<std::string>{"out"});
 }
 
 TEST_P(SpongeSignal, AfterTheInputEndsFileIsOldOrCompleteAndNothingElseIsLeft) {
@@ -73,7 +65,7 @@ TEST_P(SpongeSignal, AfterTheInputEndsFileIsOldOrCompleteAndNothingElseIsLeft) {
   const std::string now = tftest::slurp(target);
   EXPECT_TRUE(now == "old\n" || now == input) << "FILE has " << now.size() << " bytes";
   EXPECT_TRUE(fs::is_empty(spill()));
-  EXPECT_EQ(names_in(work()), std::vector<std::string>{"out"});
+  EXPECT_EQ(tftest::names_in(work()), std::vector<std::string>{"out"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, SpongeSignal, ::testing::Values(SIGINT, SIGTERM),
