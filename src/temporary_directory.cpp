@@ -9,6 +9,7 @@
 #include "platform/platform.hpp"
 #include "registry.hpp"
 #include "remove_tree.hpp"
+#include "thread_spare.hpp"
 
 namespace tempfile {
 
@@ -17,19 +18,7 @@ namespace {
 // As with a file's state (see new_state() in file.cpp), each thread keeps the memory of the last
 // directory path it let go of for its next temporary directory: malloc and free cost more than
 // the rest of what a directory needs outside the kernel.
-struct spare_text {
-  std::string text;
-  spare_text() noexcept = default;
-  spare_text(const spare_text&) = delete;
-  spare_text& operator=(const spare_text&) = delete;
-  ~spare_text();
-};
-
-thread_local spare_text t_spare_path;
-// Set once t_spare_path is gone (the thread is ending): a path let go of after that is freed.
-constinit thread_local bool t_spare_path_gone = false;
-
-spare_text::~spare_text() { t_spare_path_gone = true; }
+using spare_path = detail::thread_slot<std::string, temporary_directory>;
 
 }  // namespace
 
@@ -39,7 +28,7 @@ temporary_directory::temporary_directory(const options& opts)
       remove_on_destruction_(!opts.keep),
       ignore_cleanup_errors_(opts.ignore_cleanup_errors) {
   std::string& text = path_.text_to_fill();
-  if (!t_spare_path_gone) text = std::move(t_spare_path.text);  // leaves the spare empty
+  if (std::string* spare = spare_path::get()) text = std::move(*spare);  // leaves the spare empty
   (void)detail::create_entry(opts, detail::entry_kind::directory, text);
   if (remove_on_destruction_)
     ticket_ = detail::registry::add(path_.native(), detail::registry::kind::directory);
@@ -73,11 +62,11 @@ temporary_directory& temporary_directory::operator=(temporary_directory&& other)
 
 temporary_directory::~temporary_directory() {
   destroy();
-  if (!t_spare_path_gone) {
+  if (std::string* spare = spare_path::get()) {
     std::string& text = path_.text_to_fill();
-    if (text.capacity() > t_spare_path.text.capacity()) {
+    if (text.capacity() > spare->capacity()) {
       text.clear();
-      t_spare_path.text = std::move(text);
+      *spare = std::move(text);
     }
   }
 }
