@@ -1,5 +1,4 @@
 // file_buf: the one buffer behind every tempfile::file (see file_state.hpp).
-#include <unistd.h>  // SEEK_SET, SEEK_CUR only: the numbers the platform's seek() takes
 
 #include <algorithm>
 #include <cstdlib>
@@ -109,7 +108,7 @@ void file_buf::fail(const char* verb, std::error_code ec) const {
 void file_buf::learn_offset() {
   if (!offset_unknown_) return;
   std::error_code ec;
-  const std::int64_t off = platform::seek(fd_, 0, SEEK_CUR, ec);
+  const std::int64_t off = platform::seek(fd_, 0, platform::seek_from::current, ec);
   if (ec) fail("seek in", ec);
   base_ = off;
   offset_unknown_ = false;
@@ -217,7 +216,7 @@ platform::handle file_buf::hand_out() {
   const std::int64_t pos = position();
   to_idle();
   std::error_code ec;
-  platform::seek(fd_, pos, SEEK_SET, ec);
+  platform::seek(fd_, pos, platform::seek_from::start, ec);
   if (ec) fail("seek in", ec);
   base_ = pos;
   offset_unknown_ = true;

@@ -93,9 +93,12 @@ std::size_t read_at(handle h, void* out, std::size_t size, std::int64_t offset,
 void write_all_at(handle h, const void* data, std::size_t size, std::int64_t offset,
                   std::error_code& ec) noexcept;
 
-/// Moves the descriptor's own offset (used only when the descriptor is handed out).
-std::int64_t seek(handle h, std::int64_t offset, int from_posix_whence,
-                  std::error_code& ec) noexcept;
+/// Where seek() counts from.
+enum class seek_from { start, current };
+
+/// Moves the descriptor's own offset (used only when the descriptor is handed out); returns the
+/// new offset.
+std::int64_t seek(handle h, std::int64_t offset, seek_from from, std::error_code& ec) noexcept;
 
 void truncate(handle h, std::int64_t size, std::error_code& ec) noexcept;
 void sync(handle h, std::error_code& ec) noexcept;

@@ -84,11 +84,10 @@ void write_all_at(handle h, const void* data, std::size_t size, std::int64_t off
   }
 }
 
-std::int64_t seek(handle h, std::int64_t offset, int from_posix_whence,
-                  std::error_code& ec) noexcept {
-  const off_t r = retry_eintr(fault::call::lseek, ec, [&] {
-    return ::lseek(h, static_cast<off_t>(offset), from_posix_whence);
-  });
+std::int64_t seek(handle h, std::int64_t offset, seek_from from, std::error_code& ec) noexcept {
+  const int whence = from == seek_from::start ? SEEK_SET : SEEK_CUR;
+  const off_t r = retry_eintr(fault::call::lseek, ec,
+                              [&] { return ::lseek(h, static_cast<off_t>(offset), whence); });
   return static_cast<std::int64_t>(r);
 }
 
