@@ -95,7 +95,11 @@ bool on_tmpfs() {
 // its own: a name that was used in the directory before is cheaper to create again (the kernel
 // still has it as a negative dentry, and need not search the directory on disk), and with one
 // shared prefix the directory baseline reused the names the named baseline had just deleted,
-// which put directory on ext4 at 1.17 in the whole suite against 1.02 run alone.
+// which put directory on ext4 at 1.17 in the whole suite against 1.02 run alone. For the same
+// reason the counter is the process's, not the object's: Google Benchmark calls a benchmark
+// several times (growing the iterations until --benchmark_min_time), each call makes its workloads
+// afresh, and a counter starting again at 0 gave the baselines the names of the calls before
+// (every early name was created three times), cheaper than the fresh random names of the library.
 class name_source {
  public:
   name_source(const fs::path& dir, std::string_view prefix, std::string_view suffix = {})
@@ -104,7 +108,7 @@ class name_source {
     text_ += suffix;
   }
   const char* next() {
-    std::uint64_t v = counter_++;
+    std::uint64_t v = next_number_++;
     for (std::size_t i = 8; i-- > 0; v /= 36)
       text_[stem_ + i] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
     return text_.c_str();
@@ -113,7 +117,7 @@ class name_source {
  private:
   std::string text_;
   std::size_t stem_;
-  std::uint64_t counter_ = 0;
+  static inline std::uint64_t next_number_ = 0;  // never a name twice in a process
 };
 
 void write_all(int fd, const void* data, std::size_t size) {
