@@ -378,7 +378,7 @@ void atomic_target_deleter::operator()(atomic_target* t) const noexcept {
     return;
   }
   t->reset();
-  (void)spare_target::keep(t);
+  if (!spare_target::keep(t)) delete t;
 }
 
 }  // namespace detail

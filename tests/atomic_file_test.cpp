@@ -890,6 +890,36 @@ TEST_P(AtomicFile, EveryAtomicFileStartsAsNewWhateverTheOneBeforeWasAndDid) {
          atomic_file g(std::move(f));
          g.discard();
        }},
+      {"its construction failed after it had looked at the target",
+       [&] {
+         tftest::spit(plain, "old");
+         fs::permissions(plain, static_cast<fs::perms>(0640));
+         fault::fail(fault::call::open, 1, EACCES);
+         EXPECT_THROW(atomic_file f(plain, {.mode = static_cast<fs::perms>(0604)}),
+                      fs::filesystem_error);
+         fault::reset();
+       }},
+      {"its named temporary could not be removed (that state is freed, not kept)",
+       [&] {
+         {
+           refuse_o_tmpfile();
+           atomic_file f(plain, {.random_length = 20});
+           fault::reset();
+           fault::fail(fault::call::unlink, 1, EIO, 0);
+         }
+         fault::reset();
+         for (const auto& n : tftest::names_in(dir() / "before")) {
+           if (n.rfind(".plain.", 0) == 0) fs::remove(dir() / "before" / n);
+         }
+       }},
+      {"assigned over",
+       [&] {
+         atomic_file f(plain);
+         f.write("dropped");
+         atomic_file g(link);
+         f = std::move(g);
+         f.discard();
+       }},
   };
   for (const bool named_after : {false, true}) {
     for (const kind& before : befores) {

@@ -85,7 +85,11 @@ void write_all_at(handle h, const void* data, std::size_t size, std::int64_t off
 }
 
 std::int64_t seek(handle h, std::int64_t offset, seek_from from, std::error_code& ec) noexcept {
-  const int whence = from == seek_from::start ? SEEK_SET : SEEK_CUR;
+  int whence = SEEK_SET;
+  switch (from) {
+    case seek_from::start: whence = SEEK_SET; break;
+    case seek_from::current: whence = SEEK_CUR; break;
+  }
   const off_t r = retry_eintr(fault::call::lseek, ec,
                               [&] { return ::lseek(h, static_cast<off_t>(offset), whence); });
   return static_cast<std::int64_t>(r);
