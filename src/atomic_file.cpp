@@ -80,13 +80,12 @@ class c_text {
 /// target() first asks for it. Each thread keeps the last one it disposed of, with its strings'
 /// memory, for its next atomic_file (see atomic_target_deleter).
 struct atomic_target {
-  lazy_path given;               // absolute, as the user named it (maybe a symbolic link)
-  std::string link_target;       // the file a symbolic link led to; empty: `given` itself
-  std::size_t dir_length = 0;    // resolved()[0, dir_length): its directory, where the temporary is
-  std::size_t name_at = 0;       // where resolved()'s last component starts
-  std::string temp;              // the temporary's name, while it has one
-  std::size_t temp_name_at = 0;  // where temp's last component starts
-  std::string scratch;           // where a temporary's name is laid out before it is taken
+  lazy_path given;             // absolute, as the user named it (maybe a symbolic link)
+  std::string link_target;     // the file a symbolic link led to; empty: `given` itself
+  std::size_t dir_length = 0;  // resolved()[0, dir_length): its directory, where the temporary is
+  std::size_t name_at = 0;     // where resolved()'s last component starts
+  std::string temp;            // the temporary's name (in dir()), while it has one
+  std::string scratch;         // where a temporary's name is laid out before it is taken
   std::optional<platform::file_status> existing;  // the target as found at construction
   std::optional<unsigned> mode;                   // options::mode
   std::size_t random_length = 8;
@@ -101,7 +100,8 @@ struct atomic_target {
   atomic_target() = default;
   atomic_target(const atomic_target&) = delete;
   atomic_target& operator=(const atomic_target&) = delete;
-  ~atomic_target() { release(); }
+  // atomic_target_deleter has released it (once: a failed removal is not tried again here).
+  ~atomic_target() = default;
 
   // What discarding leaves to do: the temporary's name removed (best effort), the directory
   // closed.
@@ -117,7 +117,6 @@ struct atomic_target {
     link_target.clear();
     dir_length = 0;
     name_at = 0;
-    temp_name_at = 0;
     existing.reset();
     mode.reset();
     random_length = 8;
@@ -148,16 +147,15 @@ struct atomic_target {
     }
   }
 
-  // The temporary has a name from now on, the one laid out in `scratch` with its last component
-  // at `at`: crash cleanup must know it.
-  void name_temp(std::size_t at) noexcept {
+  // The temporary has a name from now on, the one laid out in `scratch`: crash cleanup must know
+  // it.
+  void name_temp() noexcept {
     temp.swap(scratch);  // each keeps the other's memory: no allocation
-    temp_name_at = at;
     ticket = registry::add(temp, registry::kind::file);
   }
 
-  // temp's last component.
-  [[nodiscard]] const char* temp_name() const noexcept { return temp.c_str() + temp_name_at; }
+  // temp's last component (temp is laid out in dir() by lay_out_name()).
+  [[nodiscard]] const char* temp_name() const noexcept { return temp.c_str() + name_start(dir()); }
 
   // The temporary's name became the target's: nothing to clean up any more.
   void temp_renamed() noexcept {
@@ -276,7 +274,7 @@ state_ptr make_temporary(atomic_target& t) {
     const std::string prefix = t.temp_prefix();
     fd = create_in(std::filesystem::path(t.dir()), {prefix, kTempSuffix, t.random_length},
                    entry_kind::file, named_mode, ec, t.scratch);
-    if (!ec) t.name_temp(name_start(t.dir()));
+    if (!ec) t.name_temp();
   } else if (!ec) {
     t.unnamed = true;
   }
@@ -328,8 +326,7 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
   std::size_t random_at = 0;
   std::string& path = t.scratch;
   lay_out_name(t.dir(), {prefix, kTempSuffix, t.random_length}, random_at, path);
-  const std::size_t name_at = random_at - prefix.size();
-  const char* const name = path.c_str() + name_at;
+  const char* const name = path.c_str() + name_start(t.dir());
   std::error_code ec = errc(std::errc::file_exists);
   for (unsigned attempt = 0; attempt < kMaxAttempts && ec == std::errc::file_exists; ++attempt) {
     try {
@@ -345,7 +342,7 @@ void name_unnamed(atomic_target& t, platform::handle fd) {
     }
   }
   if (ec) throw_error("name temporary file for", t.given.get(), ec);
-  t.name_temp(name_at);
+  t.name_temp();
 }
 
 // Opens `dir` for its fsync, following it if it is a symbolic link (so "dir/.": the platform's

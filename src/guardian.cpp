@@ -74,8 +74,8 @@ class record_table {
   record_table& operator=(const record_table&) = delete;
 
   // The record of `ticket`'s slot, growing the table as needed; null if memory cannot be had.
-  record* slot_of(std::uint64_t ticket) noexcept {
-    const std::uint64_t index = (ticket & 0xffffffffu) - 1u;
+  record* slot_of(registry::ticket ticket) noexcept {
+    const std::size_t index = registry::slot_index(ticket);
     if (index >= count_) {
       std::size_t count = count_ == 0 ? 64 : count_;
       while (count <= index) count *= 2;
@@ -98,9 +98,9 @@ class record_table {
 // A slot's tickets grow with each reuse (the high half is the slot's sequence number), so an
 // "add" that arrives after a newer one (a hand-over resending an entry that has since been
 // replaced) is recognised as old.
-bool newer_or_same(std::uint64_t ticket, std::uint64_t than) noexcept {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(ticket >> 32) -
-                                   static_cast<std::uint32_t>(than >> 32)) >= 0;
+bool newer_or_same(registry::ticket ticket, registry::ticket than) noexcept {
+  return static_cast<std::int32_t>(registry::sequence_of(ticket) - registry::sequence_of(than)) >=
+         0;
 }
 
 // The guardian process: collect entries until the parent's end of the channel closes, then
@@ -115,7 +115,7 @@ void guardian_main(platform::handle channel) noexcept {
     if (static_cast<std::size_t>(n) < sizeof(header)) continue;
     header hd;
     std::memcpy(&hd, message, sizeof hd);
-    if ((hd.ticket & 0xffffffffu) == 0) continue;
+    if (registry::slot_index(hd.ticket) == UINT32_MAX) continue;  // names no slot (0, or corrupt)
     if (hd.op == kAdd) {
       const auto length = static_cast<std::size_t>(n) - sizeof hd;
       record* r = records.slot_of(hd.ticket);
@@ -126,7 +126,7 @@ void guardian_main(platform::handle channel) noexcept {
       std::memcpy(r->path, message + sizeof hd, length);
       r->path[length] = '\0';
     } else if (hd.op == kForget) {
-      const std::uint64_t index = (hd.ticket & 0xffffffffu) - 1u;
+      const std::size_t index = registry::slot_index(hd.ticket);
       if (index < records.size() && records[index].ticket == hd.ticket) records[index].ticket = 0;
     }
   }

@@ -37,10 +37,6 @@ struct block {
 block g_first;
 std::atomic<std::uint32_t> g_hint{0};  // where to start looking for a free slot
 
-ticket make_ticket(std::uint32_t index, std::uint32_t sequence) noexcept {
-  return (static_cast<std::uint64_t>(sequence) << 32) | (index + 1u);
-}
-
 slot* slot_at(std::uint32_t index) noexcept {
   block* b = &g_first;
   while (index >= kSlotsPerBlock) {
@@ -140,9 +136,9 @@ ticket add(const std::string& native, kind k) noexcept {
 
 void remove(ticket t) noexcept {
   if (t == 0) return;
-  const auto index = static_cast<std::uint32_t>((t & 0xffffffffu) - 1u);
+  const std::uint32_t index = slot_index(t);
   slot* s = slot_at(index);
-  if (s == nullptr || s->sequence.load(std::memory_order_relaxed) != (t >> 32)) return;
+  if (s == nullptr || s->sequence.load(std::memory_order_relaxed) != sequence_of(t)) return;
   // Free first, then tell the guardian: a hand-over walking the registry concurrently either
   // sees the slot free, or sends its "add" before this "forget" (see guardian::start()).
   s->state.store(kFree, std::memory_order_seq_cst);
@@ -186,9 +182,9 @@ void for_each(void (*fn)(const char* path, kind k, ticket t, void* ctx), void* c
 
 bool is_live(ticket t) noexcept {
   if (t == 0) return false;
-  const slot* s = slot_at(static_cast<std::uint32_t>((t & 0xffffffffu) - 1u));
+  const slot* s = slot_at(slot_index(t));
   return s != nullptr && s->state.load(std::memory_order_seq_cst) == kLive &&
-         s->sequence.load(std::memory_order_relaxed) == (t >> 32);
+         s->sequence.load(std::memory_order_relaxed) == sequence_of(t);
 }
 
 }  // namespace tempfile::detail::registry

@@ -16,8 +16,22 @@ namespace tempfile::detail::registry {
 
 enum class kind : std::uint32_t { file = 1, directory = 2 };
 
-/// Identifies one registration; 0 means "not registered".
+/// Identifies one registration; 0 means "not registered". The low half is the slot's index + 1,
+/// the high half the slot's sequence number, which grows each time the slot is reused.
 using ticket = std::uint64_t;
+
+/// The ticket of slot `index` at `sequence`.
+constexpr ticket make_ticket(std::uint32_t index, std::uint32_t sequence) noexcept {
+  return (static_cast<std::uint64_t>(sequence) << 32) | (index + 1u);
+}
+/// The index of `t`'s slot (for a non-zero ticket).
+constexpr std::uint32_t slot_index(ticket t) noexcept {
+  return static_cast<std::uint32_t>(t & 0xffffffffu) - 1u;
+}
+/// The sequence number of `t`'s slot when it was registered.
+constexpr std::uint32_t sequence_of(ticket t) noexcept {
+  return static_cast<std::uint32_t>(t >> 32);
+}
 
 /// Longest path that can be registered, terminating NUL included; a longer one is not registered
 /// (add() returns 0) and is then cleaned up only by its object.
